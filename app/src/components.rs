@@ -1,0 +1,5 @@
+//! Pieces shared by several pages.
+
+pub mod error_box;
+pub mod header;
+pub mod protected;

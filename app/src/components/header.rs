@@ -1,0 +1,29 @@
+use crate::server_fns::auth::Logout;
+use leptos::prelude::*;
+use shared::auth::SessionUser;
+
+/// Top bar: product name, current tenant, signed-in user and sign-out.
+#[component]
+pub fn Header(user: SessionUser) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">
+                <span class="brand-mark" aria-hidden="true">"◆"</span>
+                "Roccavina Water"
+            </a>
+            <span class="tenant" title="Current tenant" data-testid="tenant-name">
+                {user.tenant.name.clone()}
+            </span>
+            <div class="user-menu">
+                <span class="user" data-testid="user-email">
+                    {user.display_name.clone()}
+                    <small class="muted">" · " {user.role.as_str()}</small>
+                </span>
+                <ActionForm action=logout>
+                    <button class="btn btn-ghost" type="submit">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </header>
+    }
+}

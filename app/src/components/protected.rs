@@ -1,0 +1,49 @@
+use crate::components::error_box::ErrorBox;
+use crate::components::header::Header;
+use crate::server_fns::auth::current_user;
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect};
+use leptos_router::hooks::use_location;
+use shared::validate::encode_query_value;
+
+/// Layout for every signed-in page: sends anonymous visitors to the login page (keeping the
+/// page they wanted in `next`), otherwise renders the header and the page.
+#[component]
+pub fn ProtectedLayout() -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    let location = use_location();
+    let login_path = move || {
+        let wanted = format!(
+            "{}{}",
+            location.pathname.get_untracked(),
+            location.search.get_untracked()
+        );
+        format!("/auth/login?next={}", encode_query_value(&wanted))
+    };
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(user)) => {
+                        view! {
+                            <Header user />
+                            <main class="content">
+                                <Outlet />
+                            </main>
+                        }
+                            .into_any()
+                    }
+                    Ok(None) => view! { <Redirect path=login_path() /> }.into_any(),
+                    Err(error) => {
+                        view! {
+                            <main class="content">
+                                <ErrorBox error retry=move |_| user.refetch() />
+                            </main>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

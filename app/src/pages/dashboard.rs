@@ -1,0 +1,175 @@
+use crate::components::error_box::ErrorBox;
+use crate::server_fns::dashboard::get_summary;
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use shared::dashboard::{DashboardSummary, LatestValue, MetricWindow, NodeLatest};
+use shared::Metric;
+
+/// `/`: the network right now, computed by the server from stored readings.
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let summary = Resource::new(|| (), |_| get_summary());
+    view! {
+        <Title text="Dashboard" />
+        <div class="page-head">
+            <h1>"Network overview"</h1>
+            <button
+                class="btn"
+                data-testid="refresh"
+                on:click=move |_| summary.refetch()
+                title="Fetch the latest figures from the server"
+            >
+                "Refresh"
+            </button>
+        </div>
+        <Transition fallback=|| view! { <p class="loading">"Loading the network…"</p> }>
+            {move || Suspend::new(async move {
+                match summary.await {
+                    Ok(s) => view! { <SummaryView summary=s /> }.into_any(),
+                    Err(error) => view! { <ErrorBox error retry=move |_| summary.refetch() /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn clock(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+fn reading(metric: Metric, value: Option<LatestValue>) -> impl IntoView {
+    match value {
+        Some(v) => view! {
+            <span class="value" title=clock(v.at)>{metric.format(v.value)}</span>
+        }
+        .into_any(),
+        None => view! { <span class="muted">"—"</span> }.into_any(),
+    }
+}
+
+#[component]
+fn SummaryView(summary: DashboardSummary) -> impl IntoView {
+    let inflow = summary
+        .total_inflow()
+        .map(|v| Metric::FlowRate.format(v))
+        .unwrap_or_else(|| "—".into());
+    let pressure = summary
+        .mean_pressure()
+        .map(|v| Metric::Pressure.format(v))
+        .unwrap_or_else(|| "—".into());
+    let empty = summary.nodes.is_empty();
+    view! {
+        <p class="muted updated" data-testid="generated-at">
+            "Updated " {clock(summary.generated_at)} " · last 24 h from " {clock(summary.window_start)}
+        </p>
+        <section class="kpis" aria-label="Key figures">
+            <Kpi label="Active nodes" value=summary.node_count.to_string() testid="kpi-nodes" />
+            <Kpi label="Readings, last 24 h" value=summary.readings_24h.to_string() testid="kpi-readings" />
+            <Kpi label="Total inflow now" value=inflow testid="kpi-inflow" />
+            <Kpi label="Mean pressure now" value=pressure testid="kpi-pressure" />
+        </section>
+        <Show
+            when=move || !empty
+            fallback=|| {
+                view! {
+                    <p class="empty">
+                        "No nodes yet. Import a nodes CSV or connect a data source to see the network here."
+                    </p>
+                }
+            }
+        >
+            <section class="card">
+                <h2>"Nodes"</h2>
+                <NodeTable nodes=summary.nodes.clone() />
+            </section>
+        </Show>
+        <section class="card">
+            <h2>"Last 24 hours by metric"</h2>
+            <MetricTable rows=summary.metrics_24h.clone() />
+        </section>
+    }
+}
+
+#[component]
+fn Kpi(label: &'static str, value: String, testid: &'static str) -> impl IntoView {
+    view! {
+        <div class="kpi">
+            <span class="kpi-label">{label}</span>
+            <span class="kpi-value" data-testid=testid>{value}</span>
+        </div>
+    }
+}
+
+#[component]
+fn NodeTable(nodes: Vec<NodeLatest>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table data-testid="node-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Node"</th>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Kind"</th>
+                        <th scope="col">"District"</th>
+                        <th scope="col" class="num">"Flow"</th>
+                        <th scope="col" class="num">"Pressure"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {nodes
+                        .into_iter()
+                        .map(|n| {
+                            view! {
+                                <tr data-node=n.external_id.clone()>
+                                    <td class="mono">{n.external_id.clone()}</td>
+                                    <td>{n.name.clone()}</td>
+                                    <td>{n.kind.as_str()}</td>
+                                    <td>{n.district.clone().unwrap_or_else(|| "—".into())}</td>
+                                    <td class="num" data-metric="flow_rate">{reading(Metric::FlowRate, n.flow_rate)}</td>
+                                    <td class="num" data-metric="pressure">{reading(Metric::Pressure, n.pressure)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn MetricTable(rows: Vec<MetricWindow>) -> impl IntoView {
+    let fmt = |m: Metric, v: Option<f64>| v.map(|v| m.format(v)).unwrap_or_else(|| "—".into());
+    view! {
+        <div class="table-wrap">
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">"Metric"</th>
+                        <th scope="col" class="num">"Readings"</th>
+                        <th scope="col" class="num">"Min"</th>
+                        <th scope="col" class="num">"Mean"</th>
+                        <th scope="col" class="num">"Max"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|r| {
+                            view! {
+                                <tr>
+                                    <td>{r.metric.label()} " (" {r.metric.unit()} ")"</td>
+                                    <td class="num">{r.count}</td>
+                                    <td class="num">{fmt(r.metric, r.min)}</td>
+                                    <td class="num">{fmt(r.metric, r.mean)}</td>
+                                    <td class="num">{fmt(r.metric, r.max)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,4 @@
+//! Server functions, one per file, grouped by domain.
+
+pub mod auth;
+pub mod dashboard;

@@ -1,0 +1,16 @@
+use leptos::prelude::*;
+use shared::AppError;
+
+/// Ends the session, clears the cookie and returns to the login page.
+#[server]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::ssr::{check_same_origin, services, session_token, write_session_cookie};
+    check_same_origin()?;
+    let services = services()?;
+    if let Some(token) = session_token()? {
+        services.auth.logout(&token).await?;
+    }
+    write_session_cookie(None, services.secure_cookies);
+    leptos_axum::redirect("/auth/login");
+    Ok(())
+}

@@ -1,0 +1,11 @@
+use leptos::prelude::*;
+use shared::dashboard::DashboardSummary;
+use shared::AppError;
+
+/// The caller's tenant at a glance: nodes, their latest flow and pressure, last 24 h counts.
+#[server]
+pub async fn get_summary() -> Result<DashboardSummary, AppError> {
+    use crate::ssr::{caller, services};
+    let caller = caller().await?;
+    services()?.dashboard.summary(&caller).await
+}

@@ -1,0 +1,213 @@
+//! Server-only side of the app: the ports (service traits) server functions call, and the
+//! helpers that read the caller from the request. `server` implements the ports; the app
+//! never learns what a database is.
+
+use async_trait::async_trait;
+use http::header::{COOKIE, HOST, ORIGIN, SET_COOKIE};
+use http::HeaderValue;
+use leptos::prelude::*;
+use shared::auth::{SessionUser, TenantRef};
+use shared::dashboard::DashboardSummary;
+use shared::{AppError, Role};
+use std::sync::Arc;
+
+/// Name of the cookie that carries the browser session token.
+pub const SESSION_COOKIE: &str = "rw_session";
+
+/// The authenticated caller of a server function or REST route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// User id.
+    pub user_id: i64,
+    /// Login email.
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+    /// The tenant this request acts in; every tenant query takes it from here.
+    pub tenant: TenantRef,
+    /// The caller's role in that tenant.
+    pub role: Role,
+}
+
+impl Caller {
+    /// Refuses unless the caller's role includes `required`.
+    pub fn require(&self, required: Role) -> Result<(), AppError> {
+        if self.role.at_least(required) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// The wire view of this caller.
+    pub fn session_user(&self) -> SessionUser {
+        SessionUser {
+            user_id: self.user_id,
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            tenant: self.tenant.clone(),
+            role: self.role,
+        }
+    }
+}
+
+/// A session token in clear. Never printed; only its hash is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(String);
+
+impl SessionToken {
+    /// Wraps a token string.
+    pub fn new(token: String) -> Self {
+        Self(token)
+    }
+
+    /// The token itself, for the cookie or the API answer.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(<redacted>)")
+    }
+}
+
+/// A login attempt as the port receives it.
+pub struct LoginAttempt {
+    /// Email as typed.
+    pub email: String,
+    /// Password as typed.
+    pub password: String,
+    /// Client address, for the session record and (later) throttling.
+    pub ip: Option<String>,
+}
+
+/// A session the auth port has just issued.
+#[derive(Debug, Clone)]
+pub struct IssuedSession {
+    /// The token to hand to the client.
+    pub token: SessionToken,
+    /// Lifetime in seconds.
+    pub expires_in_secs: i64,
+    /// Who signed in.
+    pub caller: Caller,
+}
+
+/// Sign-in, sign-out and token checks.
+#[async_trait]
+pub trait AuthPort: Send + Sync {
+    /// Checks the password and opens a session.
+    async fn login(&self, attempt: LoginAttempt) -> Result<IssuedSession, AppError>;
+    /// Resolves a session token to its caller, or `Unauthenticated`.
+    async fn authenticate(&self, token: &str) -> Result<Caller, AppError>;
+    /// Ends the session behind a token (no error if it was already gone).
+    async fn logout(&self, token: &str) -> Result<(), AppError>;
+}
+
+/// The numbers behind the dashboard.
+#[async_trait]
+pub trait DashboardPort: Send + Sync {
+    /// Summary of the caller's tenant over the last 24 hours.
+    async fn summary(&self, caller: &Caller) -> Result<DashboardSummary, AppError>;
+}
+
+/// Every port, as server functions find them in the Leptos context.
+#[derive(Clone)]
+pub struct Services {
+    /// Sessions and credentials.
+    pub auth: Arc<dyn AuthPort>,
+    /// Dashboard numbers.
+    pub dashboard: Arc<dyn DashboardPort>,
+    /// Whether session cookies carry `Secure` (off only for plain-http development).
+    pub secure_cookies: bool,
+}
+
+/// The services provided by the server for this request.
+pub fn services() -> Result<Services, AppError> {
+    use_context::<Services>().ok_or_else(|| {
+        tracing::error!("Services missing from the Leptos context: check the router set-up");
+        AppError::Internal {
+            reference: "services-missing".into(),
+        }
+    })
+}
+
+fn request_parts() -> Result<http::request::Parts, AppError> {
+    use_context::<http::request::Parts>().ok_or_else(|| {
+        tracing::error!("request parts missing from the Leptos context");
+        AppError::Internal {
+            reference: "request-missing".into(),
+        }
+    })
+}
+
+/// The session token from the request's cookie, if any.
+pub fn session_token() -> Result<Option<String>, AppError> {
+    let parts = request_parts()?;
+    Ok(parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+        .filter(|v| !v.is_empty()))
+}
+
+/// The authenticated caller of this request, or `Unauthenticated`.
+pub async fn caller() -> Result<Caller, AppError> {
+    let token = session_token()?.ok_or(AppError::Unauthenticated)?;
+    services()?.auth.authenticate(&token).await
+}
+
+/// The client address as the proxy or socket reports it.
+pub fn client_ip() -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
+    parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_string())
+}
+
+/// Refuses a state-changing call whose `Origin` is another site (cross-site request forgery).
+pub fn check_same_origin() -> Result<(), AppError> {
+    let parts = request_parts()?;
+    let Some(origin) = parts.headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Same-origin form posts from older browsers may omit Origin; SameSite=Lax covers them.
+        return Ok(());
+    };
+    let host = parts.headers.get(HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+    match (origin_host, host) {
+        (Some(o), Some(h)) if o.eq_ignore_ascii_case(h) => Ok(()),
+        _ => {
+            tracing::warn!(origin, ?host, "cross-origin state change refused");
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// Sets (or with `None`, clears) the session cookie on the response.
+pub fn write_session_cookie(token: Option<(&SessionToken, i64)>, secure: bool) {
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        tracing::error!("ResponseOptions missing: cannot set the session cookie");
+        return;
+    };
+    let secure = if secure { "; Secure" } else { "" };
+    let cookie = match token {
+        Some((token, max_age)) => format!(
+            "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+            token.expose()
+        ),
+        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+    };
+    match HeaderValue::from_str(&cookie) {
+        Ok(value) => response.append_header(SET_COOKIE, value),
+        Err(e) => tracing::error!(error = %e, "session cookie is not a valid header"),
+    }
+}

@@ -1,0 +1,22 @@
+//! The Roccavina schema. Every migration runs on SQLite (embedded default) and PostgreSQL,
+//! and every migration has a `down`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_create_tenants_users;
+mod m20261127_000002_create_nodes_readings;
+mod m20261127_000003_create_sessions;
+
+/// Applies the migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261127_000001_create_tenants_users::Migration),
+            Box::new(m20261127_000002_create_nodes_readings::Migration),
+            Box::new(m20261127_000003_create_sessions::Migration),
+        ]
+    }
+}

@@ -1,0 +1,69 @@
+//! REST fallbacks for integrators under `/api/v1`, described by an OpenAPI 3 document
+//! generated from the handlers themselves.
+
+pub mod auth;
+pub mod dashboard;
+pub mod extract;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::routing::get;
+use axum::{Json, Router};
+use shared::AppError;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Roccavina Water API",
+        description = "REST access to a tenant's water network data. Authenticate with \
+                       `POST /api/v1/auth/login`, then send `Authorization: Bearer <token>`. \
+                       Errors are JSON objects with a stable `code` and a readable `error`."
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(AppError)),
+    tags((name = "auth", description = "Sessions"), (name = "dashboard", description = "Network summary"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every documented REST route. A route must be added here, through `routes!`, to exist.
+pub fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(dashboard::summary))
+}
+
+/// The REST router: documented routes, the document itself, and JSON 404s under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    let (router, openapi) = documented().split_for_parts();
+    let openapi = std::sync::Arc::new(openapi);
+    router
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .route("/api/v1", axum::routing::any(not_found))
+        .route("/api/v1/{*rest}", axum::routing::any(not_found))
+}
+
+async fn not_found() -> ApiError {
+    ApiError(AppError::not_found("route"))
+}

@@ -1,0 +1,7 @@
+//! Credentials and sessions: argon2id password hashes and opaque, hashed session tokens.
+
+pub mod password;
+pub mod service;
+pub mod token;
+
+pub use service::AuthService;

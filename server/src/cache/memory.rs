@@ -1,0 +1,102 @@
+//! In-process cache for the single-machine default (moka, per-entry expiry).
+
+use super::{Cache, CacheError};
+use async_trait::async_trait;
+use moka::future::Cache as Moka;
+use moka::Expiry;
+use std::time::{Duration, Instant};
+
+#[derive(Clone)]
+struct Entry {
+    value: String,
+    ttl: Duration,
+}
+
+struct PerEntryTtl;
+
+impl Expiry<String, Entry> for PerEntryTtl {
+    fn expire_after_create(&self, _key: &String, value: &Entry, _now: Instant) -> Option<Duration> {
+        Some(value.ttl)
+    }
+
+    fn expire_after_update(
+        &self,
+        _key: &String,
+        value: &Entry,
+        _now: Instant,
+        _current: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
+/// A bounded in-memory cache.
+pub struct MemoryCache {
+    inner: Moka<String, Entry>,
+}
+
+impl MemoryCache {
+    /// A cache holding at most `capacity` entries.
+    pub fn new(capacity: u64) -> Self {
+        Self {
+            inner: Moka::builder()
+                .max_capacity(capacity)
+                .expire_after(PerEntryTtl)
+                .build(),
+        }
+    }
+}
+
+#[async_trait]
+impl Cache for MemoryCache {
+    async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
+        Ok(self.inner.get(key).await.map(|e| e.value))
+    }
+
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
+        let entry = Entry {
+            value: value.to_owned(),
+            ttl,
+        };
+        self.inner.insert(key.to_owned(), entry).await;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), CacheError> {
+        self.inner.invalidate(key).await;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), CacheError> {
+        Ok(())
+    }
+
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn stores_expires_and_deletes() {
+        let cache = MemoryCache::new(10);
+        cache.set("a", "1", Duration::from_secs(60)).await.unwrap();
+        cache
+            .set("b", "2", Duration::from_millis(50))
+            .await
+            .unwrap();
+        assert_eq!(cache.get("a").await.unwrap().as_deref(), Some("1"));
+        assert_eq!(cache.get("b").await.unwrap().as_deref(), Some("2"));
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert_eq!(
+            cache.get("b").await.unwrap(),
+            None,
+            "expired entry still served"
+        );
+        cache.delete("a").await.unwrap();
+        assert_eq!(cache.get("a").await.unwrap(), None);
+    }
+}

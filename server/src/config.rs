@@ -1,0 +1,124 @@
+//! All configuration, read once at start from the environment (and `.env`) or flags.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Roccavina Water server: web app, REST API and background jobs in one process.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "server", version, about)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// Commands of the server binary.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Probe a running server's `/healthz` and exit 0 when it answers 200 (for container health checks).
+    Healthcheck {
+        /// Address to probe.
+        #[arg(long, default_value = "http://127.0.0.1:3000/healthz")]
+        url: String,
+    },
+}
+
+/// Typed configuration; every field can be set by flag or environment variable.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database URL: `sqlite://path?mode=rwc` (embedded default) or `postgres://user@host/db`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/roccavina.db?mode=rwc"
+    )]
+    pub database_url: String,
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+    /// Redis URL (`redis://host:6379/0`); without it an in-process cache is used.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Mark session cookies `Secure` (turn off only when serving plain http to non-local hosts).
+    #[arg(long, env = "COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub cookie_secure: bool,
+    /// How long a sign-in lasts, in hours.
+    #[arg(long, env = "SESSION_TTL_HOURS", default_value_t = 12)]
+    pub session_ttl_hours: i64,
+    /// Create the demo tenant and feed it simulated live readings.
+    #[arg(long, env = "DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
+    pub demo_data: bool,
+    /// Email of the demo tenant's administrator.
+    #[arg(long, env = "DEMO_ADMIN_EMAIL", default_value = "admin@roccavina.demo")]
+    pub demo_admin_email: String,
+    /// Password of the demo administrator (set only when the account is first created).
+    #[arg(
+        long,
+        env = "DEMO_ADMIN_PASSWORD",
+        default_value = "roccavina-demo",
+        hide_env_values = true
+    )]
+    pub demo_admin_password: String,
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    /// Largest accepted JSON request body, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    /// Whether the database is the embedded SQLite file.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// Configuration for tests: an explicit database URL, no Redis, demo data off.
+    pub fn for_tests(database_url: &str) -> Self {
+        Cli::parse_from([
+            "server",
+            "--database-url",
+            database_url,
+            "--demo-data",
+            "false",
+        ])
+        .config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let cli = Cli::parse_from(["server"]);
+        assert!(cli.command.is_none());
+        // The environment may set DATABASE_URL; only check the fallback when it does not.
+        if std::env::var_os("DATABASE_URL").is_none() {
+            assert!(cli.config.is_sqlite());
+        }
+        assert!(cli.config.cookie_secure || std::env::var_os("COOKIE_SECURE").is_some());
+    }
+
+    #[test]
+    fn flags_override() {
+        let cli = Cli::parse_from([
+            "server",
+            "--database-url",
+            "postgres://u@h/db",
+            "--redis-url",
+            "redis://127.0.0.1/",
+            "migrate",
+        ]);
+        assert!(!cli.config.is_sqlite());
+        assert_eq!(cli.config.redis_url.as_deref(), Some("redis://127.0.0.1/"));
+        assert!(matches!(cli.command, Some(Command::Migrate)));
+    }
+}

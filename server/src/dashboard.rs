@@ -1,0 +1,146 @@
+//! The dashboard port: the tenant's network summary, computed from stored readings.
+
+use crate::error::OrInternal;
+use crate::storage::sql::stmt;
+use app::ssr::{Caller, DashboardPort};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult};
+use shared::dashboard::{DashboardSummary, LatestValue, MetricWindow, NodeLatest};
+use shared::{AppError, Metric, NodeKind};
+
+/// Computes summaries straight from the database.
+#[derive(Clone)]
+pub struct DashboardService {
+    db: DatabaseConnection,
+}
+
+#[derive(FromQueryResult)]
+struct NodeRow {
+    id: i64,
+    external_id: String,
+    name: String,
+    kind: String,
+    district: Option<String>,
+    flow_value: Option<f64>,
+    flow_ts: Option<DateTime<Utc>>,
+    pressure_value: Option<f64>,
+    pressure_ts: Option<DateTime<Utc>>,
+}
+
+#[derive(FromQueryResult)]
+struct MetricRow {
+    metric: String,
+    count: i64,
+    min_value: Option<f64>,
+    mean_value: Option<f64>,
+    max_value: Option<f64>,
+}
+
+#[derive(FromQueryResult)]
+struct CountRow {
+    count: i64,
+}
+
+fn latest(value: Option<f64>, at: Option<DateTime<Utc>>) -> Option<LatestValue> {
+    Some(LatestValue {
+        value: value?,
+        at: at?,
+    })
+}
+
+impl DashboardService {
+    /// A service reading from `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// The summary of `tenant_id` as of `now` (separate from the port so tests can fix the clock).
+    pub async fn summary_at(
+        &self,
+        tenant_id: i64,
+        tenant_slug: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DashboardSummary, AppError> {
+        let backend = self.db.get_database_backend();
+        let window_start = now - Duration::hours(24);
+        let node_count = CountRow::find_by_statement(stmt(
+            backend,
+            "SELECT COUNT(*) AS count FROM nodes WHERE tenant_id = ? AND active = ?",
+            vec![tenant_id.into(), true.into()],
+        ))
+        .one(&self.db)
+        .await
+        .or_internal("counting nodes")?
+        .map_or(0, |r| r.count);
+        let metric_rows = MetricRow::find_by_statement(stmt(
+            backend,
+            "SELECT metric, COUNT(*) AS count, MIN(value) AS min_value, \
+                    AVG(value) AS mean_value, MAX(value) AS max_value \
+             FROM readings WHERE tenant_id = ? AND ts > ? AND ts <= ? \
+             GROUP BY metric",
+            vec![tenant_id.into(), window_start.into(), now.into()],
+        ))
+        .all(&self.db)
+        .await
+        .or_internal("aggregating readings")?;
+        let mut metrics_24h: Vec<MetricWindow> = metric_rows
+            .into_iter()
+            .filter_map(|r| {
+                let metric = r.metric.parse::<Metric>().ok()?;
+                Some(MetricWindow {
+                    metric,
+                    count: r.count,
+                    min: r.min_value,
+                    mean: r.mean_value,
+                    max: r.max_value,
+                })
+            })
+            .collect();
+        metrics_24h.sort_by_key(|m| m.metric);
+        let node_rows = NodeRow::find_by_statement(stmt(
+            backend,
+            "SELECT n.id, n.external_id, n.name, n.kind, n.district, \
+                    f.value AS flow_value, f.ts AS flow_ts, \
+                    p.value AS pressure_value, p.ts AS pressure_ts \
+             FROM nodes n \
+             LEFT JOIN latest_readings f ON f.node_id = n.id AND f.metric = 'flow_rate' \
+             LEFT JOIN latest_readings p ON p.node_id = n.id AND p.metric = 'pressure' \
+             WHERE n.tenant_id = ? AND n.active = ? \
+             ORDER BY n.external_id",
+            vec![tenant_id.into(), true.into()],
+        ))
+        .all(&self.db)
+        .await
+        .or_internal("loading nodes")?;
+        let nodes = node_rows
+            .into_iter()
+            .map(|r| NodeLatest {
+                id: r.id,
+                kind: r.kind.parse().unwrap_or(NodeKind::Pressure),
+                external_id: r.external_id,
+                name: r.name,
+                district: r.district,
+                flow_rate: latest(r.flow_value, r.flow_ts),
+                pressure: latest(r.pressure_value, r.pressure_ts),
+            })
+            .collect();
+        Ok(DashboardSummary {
+            tenant: tenant_slug.to_owned(),
+            generated_at: now,
+            window_start,
+            node_count,
+            readings_24h: metrics_24h.iter().map(|m| m.count).sum(),
+            metrics_24h,
+            nodes,
+        })
+    }
+}
+
+#[async_trait]
+impl DashboardPort for DashboardService {
+    async fn summary(&self, caller: &Caller) -> Result<DashboardSummary, AppError> {
+        self.summary_at(caller.tenant.id, &caller.tenant.slug, Utc::now())
+            .await
+    }
+}

@@ -1,0 +1,266 @@
+//! A deterministic model of a small network's readings: a diurnal demand curve, pressure
+//! falling with the square of flow (friction losses), tank levels following the balance
+//! of inflow and demand, and seeded noise. Same seed, node and time: same value.
+
+use chrono::{DateTime, Datelike, Timelike, Utc, Weekday};
+use shared::{Metric, NodeKind};
+use std::f64::consts::TAU;
+
+/// One simulated sensor location.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoNode {
+    /// External id (as a SCADA tag would name it).
+    pub external_id: &'static str,
+    /// Display name.
+    pub name: &'static str,
+    /// Asset kind.
+    pub kind: NodeKind,
+    /// District (DMA).
+    pub district: &'static str,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Ground elevation, metres.
+    pub elevation: f64,
+    /// Mean flow through the node (L/s) for flow meters; share of district demand otherwise.
+    pub mean_flow: f64,
+    /// Pressure with no flow (bar).
+    pub static_pressure: f64,
+    /// Pressure lost at the district's mean flow (bar).
+    pub headloss_at_mean: f64,
+}
+
+/// The demo network: two districts of Cagliari fed through metered inlets, a tank and loggers.
+pub const NODES: &[DemoNode] = &[
+    node(
+        "F01",
+        "Inlet meter — Castello",
+        NodeKind::Flow,
+        "DMA Castello",
+        39.2185,
+        9.1153,
+        92.0,
+        38.0,
+        4.9,
+        0.5,
+    ),
+    node(
+        "F02",
+        "Inlet meter — Marina",
+        NodeKind::Flow,
+        "DMA Marina",
+        39.2142,
+        9.1105,
+        18.0,
+        54.0,
+        5.3,
+        0.6,
+    ),
+    node(
+        "P01",
+        "Logger Via Lamarmora",
+        NodeKind::Pressure,
+        "DMA Castello",
+        39.2190,
+        9.1142,
+        85.0,
+        38.0,
+        4.4,
+        0.8,
+    ),
+    node(
+        "P02",
+        "Logger Piazza Palazzo",
+        NodeKind::Pressure,
+        "DMA Castello",
+        39.2178,
+        9.1161,
+        96.0,
+        38.0,
+        3.9,
+        0.9,
+    ),
+    node(
+        "P03",
+        "Logger Via Roma",
+        NodeKind::Pressure,
+        "DMA Marina",
+        39.2139,
+        9.1097,
+        6.0,
+        54.0,
+        5.1,
+        1.1,
+    ),
+    node(
+        "P04",
+        "Logger Via Sassari",
+        NodeKind::Pressure,
+        "DMA Marina",
+        39.2149,
+        9.1083,
+        9.0,
+        54.0,
+        4.8,
+        1.2,
+    ),
+    node(
+        "T01",
+        "Tank San Michele",
+        NodeKind::Tank,
+        "DMA Castello",
+        39.2403,
+        9.1021,
+        120.0,
+        92.0,
+        0.0,
+        0.0,
+    ),
+];
+
+#[allow(clippy::too_many_arguments)]
+const fn node(
+    external_id: &'static str,
+    name: &'static str,
+    kind: NodeKind,
+    district: &'static str,
+    lat: f64,
+    lon: f64,
+    elevation: f64,
+    mean_flow: f64,
+    static_pressure: f64,
+    headloss_at_mean: f64,
+) -> DemoNode {
+    DemoNode {
+        external_id,
+        name,
+        kind,
+        district,
+        lat,
+        lon,
+        elevation,
+        mean_flow,
+        static_pressure,
+        headloss_at_mean,
+    }
+}
+
+impl DemoNode {
+    /// The metrics this node reports.
+    pub fn metrics(&self) -> &'static [Metric] {
+        match self.kind {
+            NodeKind::Flow => &[Metric::FlowRate, Metric::Pressure],
+            NodeKind::Tank => &[Metric::Level],
+            _ => &[Metric::Pressure],
+        }
+    }
+}
+
+/// Relative demand (mean 1.0 over a day) at a given local hour: low at night, a morning
+/// peak around 07:30 and an evening peak around 20:00; weekends start later and flatter.
+pub fn demand_factor(local_hour: f64, weekday: Weekday) -> f64 {
+    let weekend = matches!(weekday, Weekday::Sat | Weekday::Sun);
+    let (morning_at, morning) = if weekend { (9.5, 0.65) } else { (7.5, 0.95) };
+    let bump = |centre: f64, width: f64| (-((local_hour - centre) / width).powi(2)).exp();
+    let raw =
+        0.42 + morning * bump(morning_at, 1.6) + 0.45 * bump(13.0, 2.5) + 0.7 * bump(20.0, 2.0);
+    // 0.42 + areas of the bumps / 24 h normalises the daily mean to 1.
+    let mean = 0.42 + (morning * 1.6 + 0.45 * 2.5 + 0.7 * 2.0) * std::f64::consts::PI.sqrt() / 24.0;
+    raw / mean
+}
+
+/// Standard normal noise from (seed, node, step): splitmix64 then Box–Muller.
+pub fn noise(seed: u64, node: &str, step: i64) -> f64 {
+    let mut h = seed ^ 0x9E37_79B9_7F4A_7C15;
+    for b in node.bytes() {
+        h = splitmix(h ^ u64::from(b));
+    }
+    h = splitmix(h ^ step as u64);
+    let u1 = ((h >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+    let u2 = ((splitmix(h) >> 11) as f64) / (1u64 << 53) as f64;
+    (-2.0 * u1.ln()).sqrt() * (TAU * u2).cos()
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// Local hour of day in Sardinia (CET/CEST approximated as UTC+1 in winter, +2 in summer).
+fn local_hour(ts: DateTime<Utc>) -> (f64, Weekday) {
+    let offset = if (4..=10).contains(&ts.month()) { 2 } else { 1 };
+    let local = ts + chrono::Duration::hours(offset);
+    (
+        f64::from(local.hour()) + f64::from(local.minute()) / 60.0,
+        local.weekday(),
+    )
+}
+
+/// The value `node` reports for `metric` at `ts`.
+pub fn value(seed: u64, node: &DemoNode, metric: Metric, ts: DateTime<Utc>) -> f64 {
+    let step = ts.timestamp() / 60;
+    let (hour, weekday) = local_hour(ts);
+    let demand = demand_factor(hour, weekday);
+    let eps = noise(seed, node.external_id, step * 8 + metric as i64);
+    let v = match metric {
+        Metric::FlowRate => node.mean_flow * demand * (1.0 + 0.03 * eps),
+        Metric::Pressure => {
+            node.static_pressure - node.headloss_at_mean * demand * demand + 0.03 * eps
+        }
+        // The tank drains through the day's peaks and refills at night.
+        Metric::Level => {
+            let phase = TAU * (hour - 4.0) / 24.0;
+            3.6 + 1.1 * phase.cos() + 0.01 * eps
+        }
+        _ => 0.0,
+    };
+    (v * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demand_averages_to_one_and_peaks_by_day() {
+        let mean: f64 = (0..24 * 60)
+            .map(|m| demand_factor(f64::from(m) / 60.0, Weekday::Wed))
+            .sum::<f64>()
+            / (24.0 * 60.0);
+        assert!((mean - 1.0).abs() < 0.02, "daily mean {mean}");
+        let night = demand_factor(3.5, Weekday::Wed);
+        let morning = demand_factor(7.5, Weekday::Wed);
+        assert!(
+            night < 0.6 && morning > 1.4,
+            "night {night}, morning {morning}"
+        );
+    }
+
+    #[test]
+    fn pressure_drops_when_flow_rises() {
+        let node = &NODES[2];
+        let night = "2026-03-04T02:30:00Z".parse().unwrap();
+        let peak = "2026-03-04T06:30:00Z".parse().unwrap();
+        assert!(value(7, node, Metric::Pressure, night) > value(7, node, Metric::Pressure, peak));
+    }
+
+    #[test]
+    fn same_seed_same_values_other_seed_other_values() {
+        let ts = "2026-03-04T12:00:00Z".parse().unwrap();
+        let a = value(7, &NODES[0], Metric::FlowRate, ts);
+        assert_eq!(a, value(7, &NODES[0], Metric::FlowRate, ts));
+        assert_ne!(a, value(8, &NODES[0], Metric::FlowRate, ts));
+    }
+
+    #[test]
+    fn noise_is_roughly_standard_normal() {
+        let xs: Vec<f64> = (0..20_000).map(|i| noise(1, "P01", i)).collect();
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / xs.len() as f64;
+        assert!(mean.abs() < 0.03, "mean {mean}");
+        assert!((var - 1.0).abs() < 0.05, "variance {var}");
+    }
+}

@@ -1,0 +1,17 @@
+//! Roccavina Water server: storage, cache, auth, REST, operations endpoints and the
+//! implementations of the app's ports.
+
+pub mod api;
+pub mod auth;
+pub mod cache;
+pub mod config;
+pub mod dashboard;
+pub mod demo;
+pub mod error;
+pub mod ops;
+pub mod state;
+pub mod storage;
+pub mod web;
+
+pub use config::Config;
+pub use state::AppState;

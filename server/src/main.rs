@@ -1,0 +1,120 @@
+//! Start-up: read configuration, open storage and cache, seed the demo, serve.
+
+use anyhow::Context;
+use clap::Parser;
+use leptos::config::get_configuration;
+use server::config::{Cli, Command, Config};
+use server::demo;
+use server::{web, AppState};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    dotenvy::dotenv().ok();
+    let cli = Cli::parse();
+    init_tracing(&cli.config);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config).await,
+        Command::Migrate => {
+            server::storage::connect(&cli.config.database_url, 1).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Healthcheck { url } => healthcheck(&url).await,
+    }
+}
+
+fn init_tracing(config: &Config) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let leptos_options = get_configuration(None)
+        .context("reading Leptos settings")?
+        .leptos_options;
+    let addr = leptos_options.site_addr;
+    let demo_settings = (
+        config.demo_data,
+        config.demo_admin_email.clone(),
+        config.demo_admin_password.clone(),
+    );
+    tracing::info!(
+        database = %redact(&config.database_url),
+        cache = if config.redis_url.is_some() { "redis" } else { "memory" },
+        "starting"
+    );
+    let state = AppState::build(config, leptos_options).await?;
+    if let (true, email, password) = demo_settings {
+        let tenant = demo::seed::ensure(&state.db, &email, &password).await?;
+        tracing::info!(
+            "demo tenant ready: sign in at http://{addr}/auth/login as {email} \
+             (password from DEMO_ADMIN_PASSWORD, default `roccavina-demo`)"
+        );
+        tokio::spawn(demo::feed::run(state.db.clone(), tenant));
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, web::app(state))
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+/// The database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}://{user}:***@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn healthcheck(url: &str) -> anyhow::Result<()> {
+    let rest = url
+        .strip_prefix("http://")
+        .context("healthcheck supports http:// URLs")?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut stream = tokio::net::TcpStream::connect(host).await?;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(format!("GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes())
+        .await?;
+    let mut buf = Vec::new();
+    stream.read_to_end(&mut buf).await?;
+    let head = String::from_utf8_lossy(&buf);
+    anyhow::ensure!(
+        head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+        "unhealthy: {}",
+        head.lines().next().unwrap_or_default()
+    );
+    Ok(())
+}

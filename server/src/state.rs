@@ -1,0 +1,61 @@
+//! The one application state, built once at start and shared by every handler.
+
+use crate::auth::AuthService;
+use crate::cache::{self, Cache};
+use crate::config::Config;
+use crate::dashboard::DashboardService;
+use crate::ops::metrics::HttpMetrics;
+use crate::storage;
+use app::ssr::Services;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// Everything a request handler may need.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Leptos site settings (address, asset folders).
+    pub leptos_options: LeptosOptions,
+    /// Pooled database connection (SQLite or PostgreSQL).
+    pub db: DatabaseConnection,
+    /// Cache: Redis or in-process.
+    pub cache: Arc<dyn Cache>,
+    /// Port implementations, shared by server functions and REST routes.
+    pub services: Services,
+    /// Prometheus registry with the HTTP metrics.
+    pub metrics: Arc<HttpMetrics>,
+    /// The configuration the process started with.
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// Connects storage and cache (applying migrations) and wires the services.
+    pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
+        let db = storage::connect(&config.database_url, config.db_max_connections).await?;
+        let cache = cache::open(config.redis_url.as_deref()).await?;
+        Ok(Self::from_parts(config, leptos_options, db, cache))
+    }
+
+    /// Wires the services over an already open database and cache.
+    pub fn from_parts(
+        config: Config,
+        leptos_options: LeptosOptions,
+        db: DatabaseConnection,
+        cache: Arc<dyn Cache>,
+    ) -> Self {
+        let services = Services {
+            auth: Arc::new(AuthService::new(db.clone(), config.session_ttl_hours)),
+            dashboard: Arc::new(DashboardService::new(db.clone())),
+            secure_cookies: config.cookie_secure,
+        };
+        Self {
+            leptos_options,
+            db,
+            cache,
+            services,
+            metrics: Arc::new(HttpMetrics::default()),
+            config: Arc::new(config),
+        }
+    }
+}

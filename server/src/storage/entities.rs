@@ -1,0 +1,9 @@
+//! sea-orm entities, one file per table.
+
+pub mod latest_readings;
+pub mod memberships;
+pub mod nodes;
+pub mod readings;
+pub mod sessions;
+pub mod tenants;
+pub mod users;

@@ -1,0 +1,216 @@
+//! REST routes through `oneshot`: authentication, bad input, the summary, ops endpoints
+//! and the OpenAPI document.
+
+use crate::support::*;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{Duration, Utc};
+use serde_json::json;
+use server::demo::model::{self, NODES};
+use std::collections::BTreeSet;
+
+#[tokio::test]
+async fn summary_requires_a_valid_bearer_token() {
+    let t = TestDb::sqlite().await;
+    let (state, _) = state_with_demo(&t.db).await;
+    let app = server::web::app(state);
+    let reply = send(&app, get("/api/v1/dashboard/summary", None)).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.headers["www-authenticate"], "Bearer");
+    assert_eq!(reply.json()["code"], "unauthenticated");
+    let reply = send(&app, get("/api/v1/dashboard/summary", Some("forged-token"))).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn login_answers_bad_input_with_the_right_status() {
+    let t = TestDb::sqlite().await;
+    let (state, _) = state_with_demo(&t.db).await;
+    let app = server::web::app(state);
+
+    let malformed = Request::post("/api/v1/auth/login")
+        .header("content-type", "application/json")
+        .body(Body::from("{\"email\": "))
+        .unwrap();
+    let reply = send(&app, malformed).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
+    assert_eq!(reply.json()["code"], "bad_request");
+
+    let missing_field = post_json("/api/v1/auth/login", &json!({"email": DEMO_EMAIL}));
+    let reply = send(&app, missing_field).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text()
+    );
+    assert!(reply.json()["error"].as_str().unwrap().contains("password"));
+
+    let wrong_type = Request::post("/api/v1/auth/login")
+        .header("content-type", "text/plain")
+        .body(Body::from("email=x"))
+        .unwrap();
+    let reply = send(&app, wrong_type).await;
+    assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let bad_email = post_json(
+        "/api/v1/auth/login",
+        &json!({"email": "nobody", "password": "x"}),
+    );
+    let reply = send(&app, bad_email).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.json()["field"], "email");
+
+    let wrong = post_json(
+        "/api/v1/auth/login",
+        &json!({"email": DEMO_EMAIL, "password": "not-the-password"}),
+    );
+    let wrong_reply = send(&app, wrong).await;
+    assert_eq!(wrong_reply.status, StatusCode::UNAUTHORIZED);
+    let unknown = post_json(
+        "/api/v1/auth/login",
+        &json!({"email": "ghost@roccavina.demo", "password": "not-the-password"}),
+    );
+    let unknown_reply = send(&app, unknown).await;
+    assert_eq!(unknown_reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        wrong_reply.body, unknown_reply.body,
+        "must not reveal which part was wrong"
+    );
+
+    let huge = format!(
+        "{{\"email\":\"{}\",\"password\":\"x\"}}",
+        "a".repeat(3 * 1024 * 1024)
+    );
+    let reply = send(&app, post_json_raw("/api/v1/auth/login", huge)).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+fn post_json_raw(uri: &str, body: String) -> Request<Body> {
+    Request::post(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn summary_reports_the_stored_readings() {
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_demo(&t.db).await;
+    let now = Utc::now();
+    let written = fill_demo(&t.db, &demo, now).await;
+    let app = server::web::app(state);
+    let token = login_token(&app).await;
+
+    let reply = send(&app, get("/api/v1/dashboard/summary", Some(&token))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let s = reply.json();
+    assert_eq!(s["tenant"], "demo");
+    assert_eq!(s["node_count"], NODES.len());
+    // Every seeded reading is inside the 24 h window, except those of the slot exactly 24 h ago.
+    let readings = s["readings_24h"].as_u64().unwrap();
+    assert!(
+        readings <= written && readings + 9 >= written,
+        "{readings} of {written}"
+    );
+    let nodes = s["nodes"].as_array().unwrap();
+    let ids: Vec<&str> = nodes
+        .iter()
+        .map(|n| n["external_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["F01", "F02", "P01", "P02", "P03", "P04", "T01"]);
+    // The latest F01 flow is the model's value at the newest 5-minute slot.
+    let f01 = &nodes[0];
+    let at: chrono::DateTime<Utc> = f01["flow_rate"]["at"].as_str().unwrap().parse().unwrap();
+    assert!(now - at < Duration::minutes(5) && at <= now);
+    let expected = model::value(
+        server::demo::feed::SEED,
+        &NODES[0],
+        shared::Metric::FlowRate,
+        at,
+    );
+    assert_eq!(f01["flow_rate"]["value"].as_f64().unwrap(), expected);
+    assert!(
+        nodes[6]["flow_rate"].is_null(),
+        "the tank has no flow meter"
+    );
+}
+
+#[tokio::test]
+async fn ops_endpoints_report_health_readiness_and_metrics() {
+    let t = TestDb::sqlite().await;
+    let (state, _) = state_with_demo(&t.db).await;
+    let app = server::web::app(state);
+
+    let reply = send(&app, get("/healthz", None)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.text(), "ok");
+    assert!(
+        reply.headers.contains_key("x-request-id"),
+        "request id missing"
+    );
+
+    let reply = send(&app, get("/readyz", None)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let ready = reply.json();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["database"]["kind"], "sqlite");
+    assert_eq!(ready["cache"]["kind"], "memory");
+
+    send(&app, get("/api/v1/dashboard/summary", None)).await;
+    let metrics = send(&app, get("/metrics", None)).await.text();
+    assert!(
+        metrics.contains(
+            r#"roccavina_http_requests_total{method="GET",route="/healthz",status="200"} 1"#
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"route="/api/v1/dashboard/summary",status="401"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("roccavina_http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn openapi_documents_every_rest_route() {
+    let t = TestDb::sqlite().await;
+    let (state, _) = state_with_demo(&t.db).await;
+    let app = server::web::app(state);
+    let doc = send(&app, get("/api/v1/openapi.json", None)).await.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    let documented: BTreeSet<String> = paths
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| format!("{} {path}", m.to_uppercase()))
+        })
+        .collect();
+    let expected: BTreeSet<String> = ["POST /api/v1/auth/login", "GET /api/v1/dashboard/summary"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(documented, expected);
+    // Every documented operation is routed (never 404 or 405).
+    for op in &documented {
+        let (method, path) = op.split_once(' ').unwrap();
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let status = send(&app, req).await.status;
+        assert!(
+            status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+            "{op} answered {status}"
+        );
+    }
+    // Anything else under /api/v1 is a JSON 404.
+    let reply = send(&app, get("/api/v1/no-such-route", None)).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply.json()["code"], "not_found");
+}

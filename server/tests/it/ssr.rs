@@ -1,0 +1,116 @@
+//! Server-side rendering and server functions through the real router: the protected
+//! dashboard, the login server function and its cookie.
+
+use crate::support::*;
+use app::server_fns::auth::Login;
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use chrono::Utc;
+use server_fn::ServerFn;
+
+fn login_form(password: &str) -> Request<Body> {
+    let body = format!(
+        "email={}&password={}&next=%2F",
+        DEMO_EMAIL.replace('@', "%40"),
+        password
+    );
+    Request::post(Login::PATH)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .header("host", "127.0.0.1:3000")
+        .header("origin", "http://127.0.0.1:3000")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn anonymous_visitors_are_sent_to_login_with_the_page_they_wanted() {
+    let t = TestDb::sqlite().await;
+    let (state, _) = state_with_demo(&t.db).await;
+    let app = server::web::app(state);
+    let browser = Request::get("/")
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .body(Body::empty())
+        .unwrap();
+    let reply = send(&app, browser).await;
+    assert!(
+        reply.status.is_redirection(),
+        "{} {}",
+        reply.status,
+        reply.text()
+    );
+    assert_eq!(reply.headers[header::LOCATION], "/auth/login?next=/");
+    assert!(
+        !reply.text().contains("Network overview"),
+        "protected content leaked"
+    );
+
+    let reply = send(&app, get("/auth/login", None)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let html = reply.text();
+    assert!(html.contains("name=\"password\""), "{html}");
+    assert!(
+        html.contains("/pkg/roccavina.js"),
+        "hydration script missing"
+    );
+}
+
+#[tokio::test]
+async fn login_server_fn_sets_a_safe_cookie_and_unlocks_the_dashboard() {
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_demo(&t.db).await;
+    fill_demo(&t.db, &demo, Utc::now()).await;
+    let app = server::web::app(state);
+
+    let reply = send(&app, login_form("wrong-password")).await;
+    let err: shared::AppError =
+        serde_json::from_slice(&reply.body).unwrap_or_else(|e| panic!("{e}: {}", reply.text()));
+    assert_eq!(err, shared::AppError::InvalidCredentials);
+    assert!(!reply.headers.contains_key(header::SET_COOKIE));
+
+    let reply = send(&app, login_form(DEMO_PASSWORD)).await;
+    let cookie = reply.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for attr in [
+        "rw_session=",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Secure",
+        "Path=/",
+    ] {
+        assert!(cookie.contains(attr), "{attr} missing from {cookie}");
+    }
+    let session = cookie.split(';').next().unwrap().to_owned();
+
+    let page = Request::get("/")
+        .header(header::COOKIE, &session)
+        .body(Body::empty())
+        .unwrap();
+    let reply = send(&app, page).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let html = reply.text();
+    for expected in [
+        "Network overview",
+        "Inlet meter — Castello",
+        "Tank San Michele",
+        "Demo administrator",
+    ] {
+        assert!(html.contains(expected), "{expected} missing");
+    }
+}
+
+#[tokio::test]
+async fn cross_site_login_posts_are_refused() {
+    let t = TestDb::sqlite().await;
+    let (state, _) = state_with_demo(&t.db).await;
+    let app = server::web::app(state);
+    let mut req = login_form(DEMO_PASSWORD);
+    req.headers_mut()
+        .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+    let reply = send(&app, req).await;
+    let err: shared::AppError = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(err, shared::AppError::Forbidden);
+    assert!(!reply.headers.contains_key(header::SET_COOKIE));
+}

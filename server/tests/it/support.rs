@@ -1,0 +1,179 @@
+//! Shared set-up: fresh databases on both engines, a seeded demo tenant, request helpers.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use server::cache::MemoryCache;
+use server::demo::seed::DemoTenant;
+use server::{AppState, Config};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub const DEMO_EMAIL: &str = "admin@roccavina.demo";
+pub const DEMO_PASSWORD: &str = "test-password-123";
+
+/// The PostgreSQL server used for tests (a database is created per test).
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// The Redis server used for tests.
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into())
+}
+
+/// A database of one engine that lives as long as the test.
+pub struct TestDb {
+    pub db: DatabaseConnection,
+    cleanup: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// A new SQLite file in a temporary folder, migrated.
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
+        let db = server::storage::connect(&url, 4).await.unwrap();
+        Self {
+            db,
+            cleanup: None,
+            _dir: Some(dir),
+        }
+    }
+
+    /// A new, empty PostgreSQL database on the test server, migrated.
+    pub async fn postgres() -> Self {
+        let admin_url = postgres_admin_url();
+        let name = format!("rw_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is required: {e}"));
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        let base = admin_url.rsplit_once('/').unwrap().0;
+        let url = format!("{base}/{name}");
+        let db = server::storage::connect(&url, 4).await.unwrap();
+        Self {
+            db,
+            cleanup: Some((admin_url, name)),
+            _dir: None,
+        }
+    }
+
+    /// Drops a PostgreSQL test database (SQLite files go with their folder).
+    pub async fn drop_db(self) {
+        self.db.close().await.unwrap();
+        if let Some((admin_url, name)) = self.cleanup {
+            let admin = Database::connect(&admin_url).await.unwrap();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// Leptos options as cargo-leptos would provide them.
+pub fn leptos_options() -> LeptosOptions {
+    LeptosOptions::builder().output_name("roccavina").build()
+}
+
+/// App state over `db` with an in-process cache and the demo tenant seeded (no readings).
+pub async fn state_with_demo(db: &DatabaseConnection) -> (AppState, DemoTenant) {
+    let config = Config::for_tests("sqlite::memory:");
+    let demo = server::demo::seed::ensure(db, DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let state = AppState::from_parts(
+        config,
+        leptos_options(),
+        db.clone(),
+        Arc::new(MemoryCache::new(1000)),
+    );
+    (state, demo)
+}
+
+/// Fills the demo tenant's last 24 h before `now`.
+pub async fn fill_demo(db: &DatabaseConnection, demo: &DemoTenant, now: DateTime<Utc>) -> u64 {
+    server::demo::feed::fill(db, demo, None, now)
+        .await
+        .unwrap()
+        .0
+}
+
+/// A finished response: status, headers, body bytes.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends one request through the router.
+pub async fn send(app: &Router, req: Request<Body>) -> Reply {
+    let response = app.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A JSON POST.
+pub fn post_json(uri: &str, body: &serde_json::Value) -> Request<Body> {
+    Request::post(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+/// A GET with an optional bearer token.
+pub fn get(uri: &str, token: Option<&str>) -> Request<Body> {
+    let mut req = Request::get(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    req.body(Body::empty()).unwrap()
+}
+
+/// Logs in through the REST API and returns the bearer token.
+pub async fn login_token(app: &Router) -> String {
+    let reply = send(
+        app,
+        post_json(
+            "/api/v1/auth/login",
+            &serde_json::json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD}),
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    reply.json()["access_token"].as_str().unwrap().to_owned()
+}

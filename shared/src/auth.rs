@@ -1,0 +1,85 @@
+//! Who is signed in, and in which tenant.
+
+use crate::Role;
+use serde::{Deserialize, Serialize};
+
+/// A tenant (one utility or district operator) as the UI names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TenantRef {
+    /// Database id.
+    pub id: i64,
+    /// URL-safe short name, unique.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// The signed-in person, their current tenant and their role there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SessionUser {
+    /// User id.
+    pub user_id: i64,
+    /// Login email, lower-case.
+    pub email: String,
+    /// Name shown in the header.
+    pub display_name: String,
+    /// The tenant whose data this session sees.
+    pub tenant: TenantRef,
+    /// The role held in that tenant.
+    pub role: Role,
+}
+
+/// Body of `POST /api/v1/auth/login`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LoginRequest {
+    /// Login email.
+    pub email: String,
+    /// Password in clear text (sent over TLS only).
+    pub password: String,
+}
+
+/// Answer of `POST /api/v1/auth/login`: a bearer token for integrators.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LoginResponse {
+    /// Opaque bearer token; send as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+    /// Who the token belongs to.
+    pub user: SessionUser,
+}
+
+impl std::fmt::Debug for LoginResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginResponse")
+            .field("access_token", &"<redacted>")
+            .field("expires_in", &self.expires_in)
+            .field("user", &self.user)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let req = LoginRequest {
+            email: "a@b.org".into(),
+            password: "hunter2-hunter2".into(),
+        };
+        assert!(!format!("{req:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,16 @@
+//! The words both sides of Roccavina speak: wire types, ids, units, roles and errors.
+//!
+//! Builds for the host and for `wasm32-unknown-unknown`; no I/O, no features.
+
+pub mod auth;
+pub mod dashboard;
+pub mod error;
+pub mod metric;
+pub mod node;
+pub mod role;
+pub mod validate;
+
+pub use error::AppError;
+pub use metric::Metric;
+pub use node::NodeKind;
+pub use role::Role;
