@@ -211,3 +211,58 @@ pub fn write_session_cookie(token: Option<(&SessionToken, i64)>, secure: bool) {
         Err(e) => tracing::error!(error = %e, "session cookie is not a valid header"),
     }
 }
+
+/// Gives a failed server function the HTTP status of its error (401, 403, 422, …) instead
+/// of a blanket 500, so logs, proxies and browsers tell user mistakes from server faults.
+pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            let code = http::StatusCode::from_u16(error.status_code())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            response.set_status(code);
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(role: Role) -> Caller {
+        Caller {
+            user_id: 1,
+            email: "a@b.org".into(),
+            display_name: "A".into(),
+            tenant: TenantRef {
+                id: 7,
+                slug: "t".into(),
+                name: "T".into(),
+            },
+            role,
+        }
+    }
+
+    #[test]
+    fn roles_gate_actions() {
+        assert_eq!(
+            caller(Role::Viewer).require(Role::Operator),
+            Err(AppError::Forbidden)
+        );
+        assert_eq!(caller(Role::Admin).require(Role::Operator), Ok(()));
+    }
+
+    #[test]
+    fn session_user_carries_the_tenant() {
+        let user = caller(Role::Operator).session_user();
+        assert_eq!(user.tenant.id, 7);
+        assert_eq!(user.role, Role::Operator);
+    }
+
+    #[test]
+    fn tokens_never_print() {
+        let token = SessionToken::new("secret-value".into());
+        assert!(!format!("{token:?}").contains("secret"));
+        assert_eq!(token.expose(), "secret-value");
+    }
+}

@@ -1,4 +1,6 @@
 //! Browser entry point: hydrate the server-rendered page.
+// Leptos views are deeply nested types; release wasm builds need more room than the default.
+#![recursion_limit = "256"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod dashboard;
 pub mod error;
+pub mod ingest;
 pub mod metric;
 pub mod node;
 pub mod role;

@@ -185,7 +185,7 @@ mod tests {
 
     #[test]
     fn formats_with_unit() {
-        assert_eq!(Metric::Pressure.format(3.14159), "3.14 bar");
+        assert_eq!(Metric::Pressure.format(3.2468), "3.25 bar");
         assert_eq!(Metric::FlowRate.format(12.06), "12.1 L/s");
     }
 }

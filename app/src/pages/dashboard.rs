@@ -89,6 +89,7 @@ fn SummaryView(summary: DashboardSummary) -> impl IntoView {
             <MetricTable rows=summary.metrics_24h.clone() />
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -99,6 +100,7 @@ fn Kpi(label: &'static str, value: String, testid: &'static str) -> impl IntoVie
             <span class="kpi-value" data-testid=testid>{value}</span>
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -136,6 +138,7 @@ fn NodeTable(nodes: Vec<NodeLatest>) -> impl IntoView {
             </table>
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -172,4 +175,5 @@ fn MetricTable(rows: Vec<MetricWindow>) -> impl IntoView {
             </table>
         </div>
     }
+    .into_any()
 }

@@ -63,6 +63,11 @@ async fn login_server_fn_sets_a_safe_cookie_and_unlocks_the_dashboard() {
     let app = server::web::app(state);
 
     let reply = send(&app, login_form("wrong-password")).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNAUTHORIZED,
+        "a wrong password is not a server fault"
+    );
     let err: shared::AppError =
         serde_json::from_slice(&reply.body).unwrap_or_else(|e| panic!("{e}: {}", reply.text()));
     assert_eq!(err, shared::AppError::InvalidCredentials);
@@ -110,6 +115,7 @@ async fn cross_site_login_posts_are_refused() {
     req.headers_mut()
         .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
     let reply = send(&app, req).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
     let err: shared::AppError = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(err, shared::AppError::Forbidden);
     assert!(!reply.headers.contains_key(header::SET_COOKIE));

@@ -1,0 +1,64 @@
+// Shared browser set-up: Debian's Chromium through playwright-core, console watching,
+// screenshots under end2end/screenshots/.
+import { chromium } from "playwright-core";
+import { execSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const BASE_URL = process.env.BASE_URL ?? "http://127.0.0.1:3000";
+export const DEMO_EMAIL = process.env.DEMO_EMAIL ?? "admin@roccavina.demo";
+export const DEMO_PASSWORD = process.env.DEMO_PASSWORD ?? "roccavina-demo";
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const SCREENSHOTS = path.join(here, "..", "screenshots");
+
+function chromiumPath() {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  return execSync("command -v chromium || command -v chromium-browser", { shell: "/bin/bash" })
+    .toString()
+    .trim();
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** A page that records console errors/warnings and uncaught exceptions. */
+export async function watchedPage(browser, options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, ...options });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error" || msg.type() === "warning") {
+      problems.push(`${msg.type()}: ${msg.text()}`);
+    }
+  });
+  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  return { context, page, problems };
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Signs in through the login form and waits for the dashboard. */
+export async function signIn(page, password = DEMO_PASSWORD) {
+  await page.goto(`${BASE_URL}/auth/login`, { waitUntil: "networkidle" });
+  await page.fill("#email", DEMO_EMAIL);
+  await page.fill("#password", password);
+  await page.click("button[type=submit]");
+}

@@ -1,0 +1,109 @@
+// What a person does first: sign in (wrongly, then rightly) and read the dashboard.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { BASE_URL, DEMO_EMAIL, DEMO_PASSWORD, launch, screenshot, signIn, watchedPage } from "./browser.mjs";
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test("anonymous visitors are sent to the login page", async () => {
+  const { page, problems, context } = await watchedPage(browser);
+  await page.goto(`${BASE_URL}/`, { waitUntil: "networkidle" });
+  assert.match(page.url(), /\/auth\/login\?next=\//);
+  await screenshot(page, "login");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("a wrong password shows an error and stays on the login page", async () => {
+  const { page, problems, context } = await watchedPage(browser);
+  await signIn(page, "definitely-wrong");
+  const error = page.getByTestId("login-error");
+  await error.waitFor({ timeout: 10_000 });
+  assert.equal((await error.textContent()).trim(), "Wrong email or password.");
+  assert.match(page.url(), /\/auth\/login/);
+  await screenshot(page, "login-error");
+  // The failed server-function call logs a 401 in the console; anything else is a defect.
+  assert.deepEqual(problems.filter((p) => !p.includes("401")), []);
+  await context.close();
+});
+
+test("the right password lands on the dashboard with the stored numbers", async () => {
+  const { page, problems, context } = await watchedPage(browser);
+  await signIn(page);
+  await page.waitForURL(`${BASE_URL}/`, { timeout: 15_000 });
+  await page.getByTestId("node-table").waitFor();
+
+  // The same numbers the REST API gives an integrator.
+  const login = await fetch(`${BASE_URL}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: DEMO_EMAIL, password: DEMO_PASSWORD }),
+  });
+  assert.equal(login.status, 200);
+  const { access_token } = await login.json();
+  const api = await (
+    await fetch(`${BASE_URL}/api/v1/dashboard/summary`, {
+      headers: { authorization: `Bearer ${access_token}` },
+    })
+  ).json();
+
+  assert.equal(await page.getByTestId("kpi-nodes").textContent(), String(api.node_count));
+  const rows = await page.locator("[data-testid=node-table] tbody tr").evaluateAll((trs) =>
+    trs.map((tr) => tr.getAttribute("data-node")),
+  );
+  assert.deepEqual(rows, api.nodes.map((n) => n.external_id));
+  assert.ok(rows.includes("F01") && rows.includes("T01"), `seeded nodes missing: ${rows}`);
+  const f01Flow = await page.locator("tr[data-node=F01] td[data-metric=flow_rate]").textContent();
+  assert.match(f01Flow.trim(), /^\d+\.\d L\/s$/);
+  assert.equal(await page.getByTestId("tenant-name").textContent(), "Roccavina Demo · Cagliari");
+  await screenshot(page, "dashboard");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("refresh calls a server function and updates the page without reloading it", async () => {
+  const { page, problems, context } = await watchedPage(browser);
+  await signIn(page);
+  await page.waitForURL(`${BASE_URL}/`, { timeout: 15_000 });
+  await page.waitForLoadState("networkidle");
+  const stamp = page.getByTestId("generated-at");
+  const before = await stamp.textContent();
+  // A full reload would wipe this marker.
+  await page.evaluate(() => {
+    window.__roccavinaMarker = 42;
+  });
+  let navigations = 0;
+  page.on("framenavigated", () => navigations++);
+  await page.waitForTimeout(1100); // the stamp has one-second resolution
+  const serverCall = page.waitForResponse((r) => r.url().includes("/api/get_summary"));
+  await page.getByTestId("refresh").click();
+  const response = await serverCall;
+  assert.equal(response.status(), 200);
+  await page.waitForFunction(
+    (old) => document.querySelector("[data-testid=generated-at]")?.textContent !== old,
+    before,
+  );
+  assert.equal(await page.evaluate(() => window.__roccavinaMarker), 42);
+  assert.equal(navigations, 0);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("sign out ends the session", async () => {
+  const { page, problems, context } = await watchedPage(browser);
+  await signIn(page);
+  await page.waitForURL(`${BASE_URL}/`, { timeout: 15_000 });
+  await page.waitForLoadState("networkidle");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/\/auth\/login/, { timeout: 10_000 });
+  await page.goto(`${BASE_URL}/`, { waitUntil: "networkidle" });
+  assert.match(page.url(), /\/auth\/login/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
