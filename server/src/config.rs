@@ -74,6 +74,12 @@ pub struct Config {
 }
 
 impl Config {
+    /// Treats empty optional settings (`REDIS_URL=`) as unset.
+    pub fn normalized(mut self) -> Self {
+        self.redis_url = self.redis_url.filter(|u| !u.trim().is_empty());
+        self
+    }
+
     /// Whether the database is the embedded SQLite file.
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
@@ -105,6 +111,12 @@ mod tests {
             assert!(cli.config.is_sqlite());
         }
         assert!(cli.config.cookie_secure || std::env::var_os("COOKIE_SECURE").is_some());
+    }
+
+    #[test]
+    fn an_empty_redis_url_means_no_redis() {
+        let cli = Cli::parse_from(["server", "--redis-url", ""]);
+        assert_eq!(cli.config.normalized().redis_url, None);
     }
 
     #[test]

@@ -11,7 +11,8 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     dotenvy::dotenv().ok();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    cli.config = cli.config.normalized();
     init_tracing(&cli.config);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config).await,
