@@ -12,6 +12,7 @@ pub enum Tenants {
     Slug,
     Name,
     TimeZone,
+    RawRetentionDays,
     CreatedAt,
 }
 
@@ -61,6 +62,12 @@ impl MigrationTrait for Migration {
                             .string_len(64)
                             .not_null()
                             .default("Europe/Rome"),
+                    )
+                    .col(
+                        ColumnDef::new(Tenants::RawRetentionDays)
+                            .integer()
+                            .not_null()
+                            .default(90),
                     )
                     .col(
                         ColumnDef::new(Tenants::CreatedAt)

@@ -30,7 +30,7 @@ struct NodeRow {
 
 #[derive(FromQueryResult)]
 struct MetricRow {
-    metric: String,
+    metric: i16,
     count: i64,
     min_value: Option<f64>,
     mean_value: Option<f64>,
@@ -87,7 +87,7 @@ impl DashboardService {
         let mut metrics_24h: Vec<MetricWindow> = metric_rows
             .into_iter()
             .filter_map(|r| {
-                let metric = r.metric.parse::<Metric>().ok()?;
+                let metric = Metric::from_code(r.metric)?;
                 Some(MetricWindow {
                     metric,
                     count: r.count,
@@ -100,15 +100,21 @@ impl DashboardService {
         metrics_24h.sort_by_key(|m| m.metric);
         let node_rows = NodeRow::find_by_statement(stmt(
             backend,
-            "SELECT n.id, n.external_id, n.name, n.kind, n.district, \
+            "SELECT n.id, n.external_id, n.name, n.kind, d.name AS district, \
                     f.value AS flow_value, f.ts AS flow_ts, \
                     p.value AS pressure_value, p.ts AS pressure_ts \
              FROM nodes n \
-             LEFT JOIN latest_readings f ON f.node_id = n.id AND f.metric = 'flow_rate' \
-             LEFT JOIN latest_readings p ON p.node_id = n.id AND p.metric = 'pressure' \
+             LEFT JOIN districts d ON d.id = n.district_id \
+             LEFT JOIN latest_readings f ON f.node_id = n.id AND f.metric = ? \
+             LEFT JOIN latest_readings p ON p.node_id = n.id AND p.metric = ? \
              WHERE n.tenant_id = ? AND n.active = ? \
              ORDER BY n.external_id",
-            vec![tenant_id.into(), true.into()],
+            vec![
+                Metric::FlowRate.code().into(),
+                Metric::Pressure.code().into(),
+                tenant_id.into(),
+                true.into(),
+            ],
         ))
         .all(&self.db)
         .await

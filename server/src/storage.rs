@@ -3,7 +3,9 @@
 
 pub mod connect;
 pub mod entities;
+pub mod partitions;
 pub mod readings;
+pub mod rollups;
 pub mod sql;
 
 pub use connect::connect;

@@ -65,6 +65,25 @@ impl Metric {
         }
     }
 
+    /// The compact code stored in the `readings` tables (stable: never renumber).
+    pub const fn code(self) -> i16 {
+        match self {
+            Metric::FlowRate => 1,
+            Metric::Pressure => 2,
+            Metric::Temperature => 3,
+            Metric::Volume => 4,
+            Metric::Level => 5,
+            Metric::Chlorine => 6,
+            Metric::Turbidity => 7,
+            Metric::Ph => 8,
+        }
+    }
+
+    /// The metric stored under `code`.
+    pub fn from_code(code: i16) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.code() == code)
+    }
+
     /// The unit symbol shown next to values and on chart axes.
     pub const fn unit(self) -> &'static str {
         match self {
@@ -164,6 +183,14 @@ mod tests {
             "flow".parse::<Metric>(),
             Err(UnknownMetric("flow".to_string()))
         );
+    }
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        for m in Metric::ALL {
+            assert_eq!(Metric::from_code(m.code()), Some(m));
+        }
+        assert_eq!(Metric::from_code(0), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use super::model::{self, NODES};
 use super::seed::DemoTenant;
 use crate::storage::readings::{self, NewReading};
+use crate::storage::rollups;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use sea_orm::DatabaseConnection;
 
@@ -44,7 +45,8 @@ pub fn readings_between(
     out
 }
 
-/// Writes the slots missing since `last` (or the last 24 h) up to `now`; returns rows written.
+/// Writes the slots missing since `last` (or the last 24 h) up to `now` and refreshes the
+/// rollups; returns the rows inserted or changed and the newest timestamp written.
 pub async fn fill(
     db: &DatabaseConnection,
     demo: &DemoTenant,
@@ -55,8 +57,9 @@ pub async fn fill(
     let from = last.filter(|l| *l > day_ago).unwrap_or(day_ago);
     let rows = readings_between(demo, from, now);
     let newest = rows.iter().map(|r| r.ts).max().unwrap_or(from);
-    let written = readings::upsert(db, demo.tenant_id, &rows).await?;
-    Ok((written, newest))
+    let counts = readings::upsert(db, demo.tenant_id, &rows).await?;
+    rollups::refresh(db).await?;
+    Ok((counts.inserted + counts.updated, newest))
 }
 
 /// Runs forever: fills up to now, then again every minute.

@@ -6,6 +6,39 @@ use chrono::{DateTime, Datelike, Timelike, Utc, Weekday};
 use shared::{Metric, NodeKind};
 use std::f64::consts::TAU;
 
+/// A demo district with the inputs of the IWA water balance.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoDistrict {
+    /// Name (unique in the tenant).
+    pub name: &'static str,
+    /// Mains length, km.
+    pub mains_length_km: f64,
+    /// Service connections.
+    pub service_connections: i32,
+    /// Customer-side pipe length, km.
+    pub customer_pipe_km: f64,
+    /// Average operating pressure, bar.
+    pub avg_pressure_bar: f64,
+}
+
+/// The two districts of the demo network.
+pub const DISTRICTS: &[DemoDistrict] = &[
+    DemoDistrict {
+        name: "DMA Castello",
+        mains_length_km: 14.2,
+        service_connections: 1_850,
+        customer_pipe_km: 5.5,
+        avg_pressure_bar: 3.8,
+    },
+    DemoDistrict {
+        name: "DMA Marina",
+        mains_length_km: 9.6,
+        service_connections: 1_320,
+        customer_pipe_km: 3.9,
+        avg_pressure_bar: 4.4,
+    },
+];
+
 /// One simulated sensor location.
 #[derive(Debug, Clone, Copy)]
 pub struct DemoNode {

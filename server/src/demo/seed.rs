@@ -1,8 +1,8 @@
 //! Creates the demo tenant, its administrator and its nodes, once; safe to run at every start.
 
-use super::model::NODES;
+use super::model::{DISTRICTS, NODES};
 use crate::auth::password;
-use crate::storage::entities::{memberships, nodes, tenants, users};
+use crate::storage::entities::{districts, memberships, nodes, tenants, users};
 use anyhow::Context;
 use chrono::Utc;
 use sea_orm::{
@@ -40,6 +40,7 @@ pub async fn ensure(
                 slug: Set(DEMO_TENANT.into()),
                 name: Set("Roccavina Demo · Cagliari".into()),
                 time_zone: Set("Europe/Rome".into()),
+                raw_retention_days: Set(90),
                 created_at: Set(now),
                 ..Default::default()
             }
@@ -82,6 +83,33 @@ pub async fn ensure(
         .insert(db)
         .await?;
     }
+    let mut district_ids: HashMap<&str, i64> = districts::Entity::find()
+        .filter(districts::Column::TenantId.eq(tenant.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|d| {
+            let known = DISTRICTS.iter().find(|k| k.name == d.name)?;
+            Some((known.name, d.id))
+        })
+        .collect();
+    for d in DISTRICTS {
+        if !district_ids.contains_key(d.name) {
+            let row = districts::ActiveModel {
+                tenant_id: Set(tenant.id),
+                name: Set(d.name.into()),
+                mains_length_km: Set(Some(d.mains_length_km)),
+                service_connections: Set(Some(d.service_connections)),
+                customer_pipe_km: Set(Some(d.customer_pipe_km)),
+                avg_pressure_bar: Set(Some(d.avg_pressure_bar)),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            district_ids.insert(d.name, row.id);
+        }
+    }
     let existing: HashMap<String, i64> = nodes::Entity::find()
         .filter(nodes::Column::TenantId.eq(tenant.id))
         .all(db)
@@ -99,7 +127,8 @@ pub async fn ensure(
                     external_id: Set(n.external_id.into()),
                     name: Set(n.name.into()),
                     kind: Set(n.kind.as_str().into()),
-                    district: Set(Some(n.district.into())),
+                    district_id: Set(district_ids.get(n.district).copied()),
+                    metadata: Set(None),
                     latitude: Set(Some(n.lat)),
                     longitude: Set(Some(n.lon)),
                     elevation: Set(Some(n.elevation)),

@@ -1,14 +1,16 @@
-//! Writing readings: idempotent upserts that also keep `latest_readings` current.
+//! Writing readings: idempotent upserts that count what changed, keep `latest_readings`
+//! current and mark the touched hourly buckets for the rollup refresh.
+//!
+//! PostgreSQL streams each batch with `COPY` into a temporary staging table and applies it
+//! with set-based statements; SQLite batches multi-row inserts inside one transaction.
 
-use super::entities::{latest_readings, readings};
+mod pg;
+mod sqlite;
+
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 use shared::Metric;
 use std::collections::HashMap;
-
-/// Rows per INSERT statement: 6 bound values each stays well under SQLite's 32,766 limit.
-const CHUNK: usize = 1_000;
 
 /// A reading ready to store (already validated against its metric's range).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,85 +27,80 @@ pub struct NewReading {
     pub quality: i32,
 }
 
-/// Stores `rows` for `tenant_id` in one transaction. A row with an existing
-/// (node, metric, ts) replaces the stored value, so storing the same rows twice is harmless.
-pub async fn upsert<C>(db: &C, tenant_id: i64, rows: &[NewReading]) -> Result<u64, DbErr>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    let txn = db.begin().await?;
-    let mut written = 0;
-    for chunk in rows.chunks(CHUNK) {
-        let models = chunk.iter().map(|r| readings::ActiveModel {
-            tenant_id: Set(tenant_id),
-            node_id: Set(r.node_id),
-            metric: Set(r.metric.as_str().to_owned()),
-            ts: Set(r.ts),
-            value: Set(r.value),
-            quality: Set(r.quality),
-        });
-        written += readings::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::columns([
-                    readings::Column::NodeId,
-                    readings::Column::Metric,
-                    readings::Column::Ts,
-                ])
-                .update_columns([readings::Column::Value, readings::Column::Quality])
-                .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    update_latest(&txn, tenant_id, rows).await?;
-    txn.commit().await?;
-    Ok(written)
+/// What a write did to the stored readings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteCounts {
+    /// New (node, metric, timestamp) rows.
+    pub inserted: u64,
+    /// Existing rows whose value or quality changed.
+    pub updated: u64,
+    /// Rows identical to what was stored (or repeated within the batch).
+    pub unchanged: u64,
 }
 
-/// Moves `latest_readings` forward to the newest row per (node, metric) in `rows`,
-/// never backwards (an old late-arriving reading leaves the latest alone).
-async fn update_latest<C: ConnectionTrait>(
-    db: &C,
+impl std::ops::AddAssign for WriteCounts {
+    fn add_assign(&mut self, rhs: Self) {
+        self.inserted += rhs.inserted;
+        self.updated += rhs.updated;
+        self.unchanged += rhs.unchanged;
+    }
+}
+
+/// Stores `rows` for `tenant_id` in one transaction. A row with an existing
+/// (node, metric, ts) replaces the stored value, so storing the same rows twice is harmless;
+/// within one batch the last row for a key wins.
+pub async fn upsert(
+    db: &DatabaseConnection,
     tenant_id: i64,
     rows: &[NewReading],
-) -> Result<(), DbErr> {
-    let mut newest: HashMap<(i64, Metric), &NewReading> = HashMap::new();
+) -> Result<WriteCounts, DbErr> {
+    if rows.is_empty() {
+        return Ok(WriteCounts::default());
+    }
+    let unique = last_per_key(rows);
+    let repeated = (rows.len() - unique.len()) as u64;
+    let mut counts = match db.get_database_backend() {
+        DbBackend::Postgres => pg::upsert(db.get_postgres_connection_pool(), tenant_id, &unique)
+            .await
+            .map_err(|e| DbErr::Custom(format!("PostgreSQL bulk write: {e}")))?,
+        _ => sqlite::upsert(db, tenant_id, &unique).await?,
+    };
+    counts.unchanged += repeated;
+    Ok(counts)
+}
+
+/// Keeps the last occurrence of each (node, metric, ts), in first-seen order.
+fn last_per_key(rows: &[NewReading]) -> Vec<NewReading> {
+    let mut index: HashMap<(i64, Metric, DateTime<Utc>), usize> =
+        HashMap::with_capacity(rows.len());
+    let mut out: Vec<NewReading> = Vec::with_capacity(rows.len());
     for r in rows {
-        newest
-            .entry((r.node_id, r.metric))
-            .and_modify(|cur| {
-                if r.ts >= cur.ts {
-                    *cur = r;
-                }
-            })
-            .or_insert(r);
+        match index.get(&(r.node_id, r.metric, r.ts)) {
+            Some(&i) => out[i] = *r,
+            None => {
+                index.insert((r.node_id, r.metric, r.ts), out.len());
+                out.push(*r);
+            }
+        }
     }
-    let models: Vec<_> = newest
-        .values()
-        .map(|r| latest_readings::ActiveModel {
-            tenant_id: Set(tenant_id),
-            node_id: Set(r.node_id),
-            metric: Set(r.metric.as_str().to_owned()),
-            ts: Set(r.ts),
-            value: Set(r.value),
-        })
-        .collect();
-    for chunk in models.chunks(CHUNK) {
-        latest_readings::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([
-                    latest_readings::Column::NodeId,
-                    latest_readings::Column::Metric,
-                ])
-                .update_columns([latest_readings::Column::Ts, latest_readings::Column::Value])
-                .action_and_where(Expr::cust("excluded.ts >= latest_readings.ts"))
-                .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_row_for_a_key_wins() {
+        let ts: DateTime<Utc> = "2026-03-01T00:00:00Z".parse().unwrap();
+        let r = |node_id, value| NewReading {
+            node_id,
+            metric: Metric::Pressure,
+            ts,
+            value,
+            quality: 0,
+        };
+        let out = last_per_key(&[r(1, 1.0), r(2, 2.0), r(1, 3.0)]);
+        assert_eq!(out, vec![r(1, 3.0), r(2, 2.0)]);
     }
-    Ok(())
 }

@@ -77,15 +77,18 @@ async fn upserts_are_idempotent_and_latest_never_moves_back() {
                 quality: 0,
             })
             .collect();
-        upsert(&db, demo.tenant_id, &rows).await.unwrap();
-        upsert(&db, demo.tenant_id, &rows).await.unwrap();
+        let first = upsert(&db, demo.tenant_id, &rows).await.unwrap();
+        assert_eq!((first.inserted, first.updated, first.unchanged), (10, 0, 0));
+        let again = upsert(&db, demo.tenant_id, &rows).await.unwrap();
+        assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 10));
         assert_eq!(readings_table::Entity::find().count(&db).await.unwrap(), 10);
 
         // A corrected value replaces the stored one.
         let mut fix = rows[4];
         fix.value = 9.99;
-        upsert(&db, demo.tenant_id, &[fix]).await.unwrap();
-        let stored = readings_table::Entity::find_by_id((node, "pressure".to_owned(), fix.ts))
+        let fixed = upsert(&db, demo.tenant_id, &[fix]).await.unwrap();
+        assert_eq!((fixed.inserted, fixed.updated, fixed.unchanged), (0, 1, 0));
+        let stored = readings_table::Entity::find_by_id((node, Metric::Pressure.code(), fix.ts))
             .one(&db)
             .await
             .unwrap()
@@ -94,7 +97,7 @@ async fn upserts_are_idempotent_and_latest_never_moves_back() {
         assert_eq!(readings_table::Entity::find().count(&db).await.unwrap(), 10);
 
         // The latest is the newest row; a late, older reading leaves it alone.
-        let latest = latest_readings::Entity::find_by_id((node, "pressure".to_owned()))
+        let latest = latest_readings::Entity::find_by_id((node, Metric::Pressure.code()))
             .one(&db)
             .await
             .unwrap()
@@ -104,7 +107,7 @@ async fn upserts_are_idempotent_and_latest_never_moves_back() {
         let mut late = rows[0];
         late.ts -= Duration::days(1);
         upsert(&db, demo.tenant_id, &[late]).await.unwrap();
-        let latest = latest_readings::Entity::find_by_id((node, "pressure".to_owned()))
+        let latest = latest_readings::Entity::find_by_id((node, Metric::Pressure.code()))
             .one(&db)
             .await
             .unwrap()
@@ -154,6 +157,114 @@ async fn summary_equals_aggregates_computed_from_the_generated_rows() {
             }
         }
         assert_eq!(summary.node_count, 7);
+    })
+    .await;
+}
+
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct Bucket {
+    node_id: i64,
+    metric: i16,
+    count: i64,
+    min_value: f64,
+    max_value: f64,
+    sum_value: f64,
+    last_value: f64,
+}
+
+async fn buckets(db: &DatabaseConnection, table: &str) -> Vec<Bucket> {
+    use sea_orm::FromQueryResult;
+    Bucket::find_by_statement(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        format!(
+            "SELECT node_id, metric, count, min_value, max_value, sum_value, last_value \
+             FROM {table} ORDER BY node_id, metric, bucket"
+        ),
+    ))
+    .all(db)
+    .await
+    .unwrap()
+}
+
+/// Rollups computed independently from the rows in Rust, bucketed by `width`.
+fn expected(rows: &[NewReading], width: Duration) -> Vec<(i64, i16, i64, f64, f64, f64, f64)> {
+    use std::collections::BTreeMap;
+    let mut groups: BTreeMap<(i64, i16, i64), Vec<&NewReading>> = BTreeMap::new();
+    for r in rows {
+        let bucket = r.ts.timestamp().div_euclid(width.num_seconds());
+        groups
+            .entry((r.node_id, r.metric.code(), bucket))
+            .or_default()
+            .push(r);
+    }
+    groups
+        .into_iter()
+        .map(|((node, metric, _), rs)| {
+            let values: Vec<f64> = rs.iter().map(|r| r.value).collect();
+            let last = rs.iter().max_by_key(|r| r.ts).unwrap().value;
+            (
+                node,
+                metric,
+                values.len() as i64,
+                values.iter().cloned().fold(f64::INFINITY, f64::min),
+                values.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+                values.iter().sum(),
+                last,
+            )
+        })
+        .collect()
+}
+
+fn assert_buckets(actual: &[Bucket], expected: &[(i64, i16, i64, f64, f64, f64, f64)]) {
+    assert_eq!(actual.len(), expected.len());
+    for (a, e) in actual.iter().zip(expected) {
+        assert_eq!((a.node_id, a.metric, a.count), (e.0, e.1, e.2));
+        assert_eq!((a.min_value, a.max_value, a.last_value), (e.3, e.4, e.6));
+        assert!(
+            (a.sum_value - e.5).abs() < 1e-6,
+            "{} vs {}",
+            a.sum_value,
+            e.5
+        );
+    }
+}
+
+#[tokio::test]
+async fn rollups_equal_aggregates_of_the_raw_rows_and_follow_corrections() {
+    each_engine(|db| async move {
+        let (_, demo) = state_with_demo(&db).await;
+        let now = at("2026-03-04T10:07:00Z");
+        let mut rows = feed::readings_between(&demo, now - Duration::hours(60), now);
+        upsert(&db, demo.tenant_id, &rows).await.unwrap();
+        let refreshed = server::storage::rollups::refresh(&db).await.unwrap();
+        assert!(refreshed > 0);
+        assert_buckets(
+            &buckets(&db, "readings_hourly").await,
+            &expected(&rows, Duration::hours(1)),
+        );
+        assert_buckets(
+            &buckets(&db, "readings_daily").await,
+            &expected(&rows, Duration::days(1)),
+        );
+        assert_eq!(
+            server::storage::rollups::refresh(&db).await.unwrap(),
+            0,
+            "queue not cleared"
+        );
+
+        // Correct one reading: only its hour is queued, and both rollups follow.
+        rows[5].value += 100.0;
+        let counts = upsert(&db, demo.tenant_id, &rows).await.unwrap();
+        assert_eq!((counts.inserted, counts.updated), (0, 1));
+        assert_eq!(server::storage::rollups::refresh(&db).await.unwrap(), 1);
+        assert_buckets(
+            &buckets(&db, "readings_hourly").await,
+            &expected(&rows, Duration::hours(1)),
+        );
+        assert_buckets(
+            &buckets(&db, "readings_daily").await,
+            &expected(&rows, Duration::days(1)),
+        );
     })
     .await;
 }

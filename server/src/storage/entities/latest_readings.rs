@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub node_id: i64,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub metric: String,
+    pub metric: i16,
     pub ts: DateTimeUtc,
     pub value: f64,
 }

@@ -12,10 +12,12 @@ pub struct Model {
     pub name: String,
     /// See `shared::NodeKind`.
     pub kind: String,
-    pub district: Option<String>,
+    pub district_id: Option<i64>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub elevation: Option<f64>,
+    /// Free-form attributes from the source (JSON object).
+    pub metadata: Option<Json>,
     pub active: bool,
     pub created_at: DateTimeUtc,
 }

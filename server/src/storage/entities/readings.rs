@@ -7,9 +7,9 @@ pub struct Model {
     pub tenant_id: i64,
     #[sea_orm(primary_key, auto_increment = false)]
     pub node_id: i64,
-    /// See `shared::Metric`.
+    /// `shared::Metric::code`.
     #[sea_orm(primary_key, auto_increment = false)]
-    pub metric: String,
+    pub metric: i16,
     #[sea_orm(primary_key, auto_increment = false)]
     pub ts: DateTimeUtc,
     pub value: f64,

@@ -10,6 +10,8 @@ pub struct Model {
     pub slug: String,
     pub name: String,
     pub time_zone: String,
+    /// Raw readings older than this many days are deleted (rollups are kept).
+    pub raw_retention_days: i32,
     pub created_at: DateTimeUtc,
 }
 

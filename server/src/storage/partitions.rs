@@ -1,0 +1,98 @@
+//! Monthly partitions of `readings` on PostgreSQL (without TimescaleDB): each month's
+//! partition is created before the first row of that month is written.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use sqlx::PgPool;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::{LazyLock, Mutex};
+
+/// (database, month) pairs whose partition this process has already seen.
+static KNOWN: LazyLock<Mutex<HashSet<(String, NaiveDate)>>> =
+    LazyLock::new(|| Mutex::new(HashSet::new()));
+
+fn database_key(pool: &PgPool) -> String {
+    let o = pool.connect_options();
+    format!(
+        "{}:{}/{}",
+        o.get_host(),
+        o.get_port(),
+        o.get_database().unwrap_or_default()
+    )
+}
+
+fn month_of(ts: DateTime<Utc>) -> NaiveDate {
+    NaiveDate::from_ymd_opt(ts.year(), ts.month(), 1).unwrap_or_default()
+}
+
+fn next_month(m: NaiveDate) -> NaiveDate {
+    if m.month() == 12 {
+        NaiveDate::from_ymd_opt(m.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(m.year(), m.month() + 1, 1)
+    }
+    .unwrap_or(m)
+}
+
+/// The partition name of a month: `readings_y2026m03`.
+pub fn partition_name(month: NaiveDate) -> String {
+    format!("readings_y{:04}m{:02}", month.year(), month.month())
+}
+
+/// Ensures a partition exists for every month in `timestamps` (no-op for a hypertable).
+pub async fn ensure_for(
+    pool: &PgPool,
+    timestamps: impl Iterator<Item = DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    let db = database_key(pool);
+    let months: BTreeSet<NaiveDate> = timestamps.map(month_of).collect();
+    let missing: Vec<NaiveDate> = {
+        let known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+        months
+            .into_iter()
+            .filter(|m| !known.contains(&(db.clone(), *m)))
+            .collect()
+    };
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    let partitioned: Option<(bool,)> = sqlx::query_as(
+        "SELECT c.relkind = 'p' FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relname = 'readings' AND n.nspname = current_schema()",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if partitioned.is_some_and(|(p,)| p) {
+        // One creator at a time across replicas.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('roccavina.readings.partitions'))")
+            .execute(&mut *tx)
+            .await?;
+        for month in &missing {
+            let sql = format!(
+                "CREATE TABLE IF NOT EXISTS {} PARTITION OF readings FOR VALUES FROM ('{}') TO ('{}')",
+                partition_name(*month),
+                month,
+                next_month(*month)
+            );
+            sqlx::query(&sql).execute(&mut *tx).await?;
+        }
+    }
+    tx.commit().await?;
+    KNOWN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .extend(missing.into_iter().map(|m| (db.clone(), m)));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_and_names() {
+        let m = month_of("2026-12-31T23:59:59Z".parse().unwrap());
+        assert_eq!(partition_name(m), "readings_y2026m12");
+        assert_eq!(next_month(m).to_string(), "2027-01-01");
+    }
+}

@@ -1,0 +1,95 @@
+//! The PostgreSQL write path: `COPY` into a temporary staging table, then set-based
+//! statements that insert new rows, update changed ones, queue their hours for the rollup
+//! refresh and move the latest values forward — all in one transaction.
+
+use super::{NewReading, WriteCounts};
+use crate::storage::partitions;
+use sqlx::PgPool;
+use std::fmt::Write;
+
+/// Bytes of COPY text sent per message.
+const COPY_CHUNK: usize = 1 << 20;
+
+const APPLY: &str = "
+WITH ins AS (
+    INSERT INTO readings (tenant_id, node_id, metric, ts, value, quality)
+    SELECT $1, node_id, metric, ts, value, quality FROM readings_staging
+    ON CONFLICT (node_id, metric, ts) DO NOTHING
+    RETURNING node_id, metric, ts
+), upd AS (
+    -- Sees the table as it was before this statement, so only pre-existing rows.
+    UPDATE readings r SET value = s.value, quality = s.quality
+    FROM readings_staging s
+    WHERE r.node_id = s.node_id AND r.metric = s.metric AND r.ts = s.ts
+      AND (r.value IS DISTINCT FROM s.value OR r.quality IS DISTINCT FROM s.quality)
+    RETURNING r.node_id, r.metric, r.ts
+), touched AS (
+    INSERT INTO rollup_dirty (tenant_id, node_id, metric, hour)
+    SELECT DISTINCT $1::bigint, node_id, metric, date_trunc('hour', ts, 'UTC')
+    FROM (SELECT * FROM ins UNION ALL SELECT * FROM upd) changed
+    ON CONFLICT DO NOTHING
+)
+SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM upd) AS updated";
+
+const LATEST: &str = "
+INSERT INTO latest_readings (tenant_id, node_id, metric, ts, value)
+SELECT DISTINCT ON (node_id, metric) $1, node_id, metric, ts, value
+FROM readings_staging ORDER BY node_id, metric, ts DESC
+ON CONFLICT (node_id, metric) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value
+WHERE EXCLUDED.ts >= latest_readings.ts";
+
+pub(super) async fn upsert(
+    pool: &PgPool,
+    tenant_id: i64,
+    rows: &[NewReading],
+) -> Result<WriteCounts, sqlx::Error> {
+    partitions::ensure_for(pool, rows.iter().map(|r| r.ts)).await?;
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "CREATE TEMP TABLE IF NOT EXISTS readings_staging (
+            node_id BIGINT NOT NULL, metric SMALLINT NOT NULL, ts TIMESTAMPTZ NOT NULL,
+            value DOUBLE PRECISION NOT NULL, quality INTEGER NOT NULL
+        ) ON COMMIT DELETE ROWS",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let mut copy = tx
+        .copy_in_raw("COPY readings_staging (node_id, metric, ts, value, quality) FROM STDIN")
+        .await?;
+    let mut buf = String::with_capacity(COPY_CHUNK + 128);
+    for r in rows {
+        // Text format: tab-separated; finite floats print without exponents.
+        let _ = writeln!(
+            buf,
+            "{}\t{}\t{}\t{}\t{}",
+            r.node_id,
+            r.metric.code(),
+            r.ts.to_rfc3339(),
+            r.value,
+            r.quality
+        );
+        if buf.len() >= COPY_CHUNK {
+            copy.send(buf.as_bytes()).await?;
+            buf.clear();
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf.as_bytes()).await?;
+    }
+    copy.finish().await?;
+    let (inserted, updated): (i64, i64) = sqlx::query_as(APPLY)
+        .bind(tenant_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query(LATEST)
+        .bind(tenant_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let (inserted, updated) = (inserted as u64, updated as u64);
+    Ok(WriteCounts {
+        inserted,
+        updated,
+        unchanged: rows.len() as u64 - inserted - updated,
+    })
+}
