@@ -112,6 +112,17 @@ pub trait DashboardPort: Send + Sync {
     async fn summary(&self, caller: &Caller) -> Result<DashboardSummary, AppError>;
 }
 
+/// Chart series.
+#[async_trait]
+pub trait SeriesPort: Send + Sync {
+    /// A node's metric over a range, for the caller's tenant (404 for another tenant's node).
+    async fn series(
+        &self,
+        caller: &Caller,
+        query: shared::series::SeriesQuery,
+    ) -> Result<shared::series::Series, AppError>;
+}
+
 /// Every port, as server functions find them in the Leptos context.
 #[derive(Clone)]
 pub struct Services {
@@ -119,6 +130,8 @@ pub struct Services {
     pub auth: Arc<dyn AuthPort>,
     /// Dashboard numbers.
     pub dashboard: Arc<dyn DashboardPort>,
+    /// Chart series.
+    pub series: Arc<dyn SeriesPort>,
     /// Whether session cookies carry `Secure` (off only for plain-http development).
     pub secure_cookies: bool,
 }

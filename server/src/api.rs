@@ -4,9 +4,12 @@
 pub mod auth;
 pub mod dashboard;
 pub mod extract;
+pub mod ingest;
+pub mod readings;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Json, Router};
 use shared::AppError;
@@ -25,7 +28,9 @@ use utoipa_axum::routes;
     ),
     modifiers(&BearerAuth),
     components(schemas(AppError)),
-    tags((name = "auth", description = "Sessions"), (name = "dashboard", description = "Network summary"))
+    tags((name = "auth", description = "Sessions"), (name = "dashboard", description = "Network summary"),
+        (name = "ingest", description = "Bulk readings and nodes"),
+        (name = "readings", description = "Time series"))
 )]
 struct ApiDoc;
 
@@ -42,15 +47,23 @@ impl Modify for BearerAuth {
 }
 
 /// Every documented REST route. A route must be added here, through `routes!`, to exist.
-pub fn documented() -> OpenApiRouter<AppState> {
+/// Import routes accept bodies up to `import_limit` bytes, the others up to `json_limit`.
+pub fn documented(json_limit: usize, import_limit: usize) -> OpenApiRouter<AppState> {
+    let imports = OpenApiRouter::new()
+        .routes(routes!(ingest::post_readings))
+        .routes(routes!(ingest::post_nodes))
+        .layer(DefaultBodyLimit::max(import_limit));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(dashboard::summary))
+        .routes(routes!(readings::get_readings))
+        .layer(DefaultBodyLimit::max(json_limit))
+        .merge(imports)
 }
 
 /// The REST router: documented routes, the document itself, and JSON 404s under `/api/v1`.
-pub fn router() -> Router<AppState> {
-    let (router, openapi) = documented().split_for_parts();
+pub fn router(json_limit: usize, import_limit: usize) -> Router<AppState> {
+    let (router, openapi) = documented(json_limit, import_limit).split_for_parts();
     let openapi = std::sync::Arc::new(openapi);
     router
         .route(

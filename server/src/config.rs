@@ -21,11 +21,42 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Import a CSV file (plain or gzip) into a tenant.
+    Import {
+        /// What the file holds.
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
     /// Probe a running server's `/healthz` and exit 0 when it answers 200 (for container health checks).
     Healthcheck {
         /// Address to probe.
         #[arg(long, default_value = "http://127.0.0.1:3000/healthz")]
         url: String,
+    },
+}
+
+/// What `server import` reads.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ImportCommand {
+    /// Readings: long `timestamp,node_id,metric,value[,quality]` or wide
+    /// `timestamp,node_id,flow_rate,pressure,temperature,total_flow`.
+    Readings {
+        /// The CSV file (`.gz` accepted).
+        file: std::path::PathBuf,
+        /// Slug of the tenant to import into.
+        #[arg(long)]
+        tenant: String,
+        /// Readings per write transaction.
+        #[arg(long, default_value_t = 20_000)]
+        batch: usize,
+    },
+    /// Nodes: `node_id,name,kind,lat,lon,district[,elevation]`; creates missing districts.
+    Nodes {
+        /// The CSV file (`.gz` accepted).
+        file: std::path::PathBuf,
+        /// Slug of the tenant to import into.
+        #[arg(long)]
+        tenant: String,
     },
 }
 
@@ -71,6 +102,9 @@ pub struct Config {
     /// Largest accepted JSON request body, in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Largest accepted import body (`POST /api/v1/readings`, `/nodes`), in bytes.
+    #[arg(long, env = "MAX_IMPORT_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_import_bytes: usize,
 }
 
 impl Config {

@@ -4,11 +4,14 @@
 pub mod api;
 pub mod auth;
 pub mod cache;
+pub mod cli_import;
 pub mod config;
 pub mod dashboard;
 pub mod demo;
 pub mod error;
+pub mod ingest;
 pub mod ops;
+pub mod series;
 pub mod state;
 pub mod storage;
 pub mod web;

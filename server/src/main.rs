@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::Import { what } => server::cli_import::run(&cli.config, what).await,
         Command::Healthcheck { url } => healthcheck(&url).await,
     }
 }

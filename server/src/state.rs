@@ -5,6 +5,7 @@ use crate::cache::{self, Cache};
 use crate::config::Config;
 use crate::dashboard::DashboardService;
 use crate::ops::metrics::HttpMetrics;
+use crate::series::SeriesService;
 use crate::storage;
 use app::ssr::Services;
 use axum::extract::FromRef;
@@ -47,6 +48,7 @@ impl AppState {
         let services = Services {
             auth: Arc::new(AuthService::new(db.clone(), config.session_ttl_hours)),
             dashboard: Arc::new(DashboardService::new(db.clone())),
+            series: Arc::new(SeriesService::new(db.clone())),
             secure_cookies: config.cookie_secure,
         };
         Self {

@@ -5,7 +5,7 @@ use crate::state::AppState;
 use crate::{api, ops};
 use app::{shell, App};
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{Request, State};
 use axum::http::HeaderName;
 use axum::response::IntoResponse;
 use axum::routing::post;
@@ -44,7 +44,10 @@ pub fn app(state: AppState) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .merge(api::router().layer(DefaultBodyLimit::max(state.config.max_body_bytes)))
+        .merge(api::router(
+            state.config.max_body_bytes,
+            state.config.max_import_bytes,
+        ))
         .merge(ops::router())
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

@@ -50,6 +50,22 @@ impl ImportReport {
     }
 }
 
+/// One reading as integrators send it in a JSON array to `POST /api/v1/readings`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReadingInput {
+    /// The node's external id (as in the nodes CSV).
+    pub node_id: String,
+    /// Metric name (`flow_rate`, `pressure`, …).
+    pub metric: String,
+    /// RFC 3339 timestamp.
+    pub timestamp: String,
+    /// Value in the metric's unit.
+    pub value: f64,
+    /// Source quality flags (0 = good).
+    #[serde(default)]
+    pub quality: Option<i32>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

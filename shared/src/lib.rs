@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod metric;
 pub mod node;
 pub mod role;
+pub mod series;
 pub mod validate;
 
 pub use error::AppError;

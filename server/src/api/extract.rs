@@ -63,3 +63,52 @@ fn rejection_to_error(rejection: &JsonRejection, limit: usize) -> AppError {
         },
     }
 }
+
+/// A raw request body within the import size limit (413 beyond it).
+pub struct ApiBody(pub axum::body::Bytes);
+
+impl FromRequest<AppState> for ApiBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        match axum::body::Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(Self(bytes)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError(AppError::PayloadTooLarge {
+                    limit_bytes: state.config.max_import_bytes as u64,
+                }))
+            }
+            Err(rejection) => Err(ApiError(AppError::BadRequest {
+                message: rejection.body_text(),
+            })),
+        }
+    }
+}
+
+/// Query parameters; unreadable ones answer a JSON 422 naming the problem.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e| ApiError(AppError::validation("query", e.body_text())))
+    }
+}
+
+/// Path parameters; unreadable ones (a non-numeric id) answer a JSON 404.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|_| ApiError(AppError::not_found("resource")))
+    }
+}

@@ -54,6 +54,8 @@ ON CONFLICT (node_id, metric, bucket) DO UPDATE SET
 // SQLite stores timestamps as RFC 3339 text ("2026-03-04T10:00:00+00:00"), which is what
 // strftime below produces, so buckets compare and conflict as equal strings. A bare column
 // next to max() takes its value from the row holding the maximum (documented SQLite rule).
+// CROSS JOIN fixes the join order (queue outside, index probes inside): left to itself the
+// planner may scan the readings table once per queued hour.
 const SQLITE_HOURLY: &str = "
 INSERT INTO readings_hourly
     (tenant_id, node_id, metric, bucket, count, min_value, max_value, sum_value, last_ts, last_value)
@@ -63,7 +65,7 @@ FROM (
            max(r.value) AS max_value, sum(r.value) AS sum_value, max(r.ts) AS last_ts,
            r.value AS last_value
     FROM rollup_dirty d
-    JOIN readings r ON r.node_id = d.node_id AND r.metric = d.metric
+    CROSS JOIN readings r ON r.node_id = d.node_id AND r.metric = d.metric
          AND r.ts >= d.hour AND r.ts < strftime('%Y-%m-%dT%H:%M:%S+00:00', d.hour, '+1 hour')
     GROUP BY r.tenant_id, r.node_id, r.metric, d.hour
 ) WHERE true
@@ -81,7 +83,7 @@ FROM (
            sum(h.sum_value) AS sum_value, max(h.last_ts) AS last_ts, h.last_value AS last_value
     FROM (SELECT DISTINCT node_id, metric, strftime('%Y-%m-%dT00:00:00+00:00', hour) AS day
           FROM rollup_dirty) d
-    JOIN readings_hourly h ON h.node_id = d.node_id AND h.metric = d.metric
+    CROSS JOIN readings_hourly h ON h.node_id = d.node_id AND h.metric = d.metric
          AND h.bucket >= d.day AND h.bucket < strftime('%Y-%m-%dT%H:%M:%S+00:00', d.day, '+1 day')
     GROUP BY h.tenant_id, h.node_id, h.metric, d.day
 ) WHERE true

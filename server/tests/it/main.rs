@@ -1,7 +1,9 @@
 //! Integration tests of the server: one test binary (links once), one module per area.
 
 mod http_api;
+mod ingest;
 mod redis_cache;
+mod series;
 mod ssr;
 mod storage;
 mod support;

@@ -177,3 +177,20 @@ pub async fn login_token(app: &Router) -> String {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     reply.json()["access_token"].as_str().unwrap().to_owned()
 }
+
+/// A tenant with no users or nodes.
+pub async fn new_tenant(db: &DatabaseConnection, slug: &str) -> i64 {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    server::storage::entities::tenants::ActiveModel {
+        slug: Set(slug.into()),
+        name: Set(format!("Tenant {slug}")),
+        time_zone: Set("Europe/Rome".into()),
+        raw_retention_days: Set(90),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id
+}

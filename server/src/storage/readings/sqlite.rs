@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    TransactionTrait, Value,
+    TransactionTrait,
 };
 use std::collections::{BTreeSet, HashMap};
 
@@ -43,27 +43,38 @@ struct Stored {
     quality: i32,
 }
 
-/// The stored rows among `chunk`'s keys.
+/// The stored rows among `chunk`'s keys: one primary-key range scan per (node, metric)
+/// over the chunk's time span, instead of a lookup per row.
 async fn existing<C: ConnectionTrait>(
     db: &C,
     chunk: &[NewReading],
 ) -> Result<HashMap<(i64, i16, DateTime<Utc>), (f64, i32)>, DbErr> {
-    let placeholders = vec!["(?, ?, ?)"; chunk.len()].join(", ");
-    let sql = format!(
-        "SELECT node_id, metric, ts, value, quality FROM readings \
-         WHERE (node_id, metric, ts) IN (VALUES {placeholders})"
-    );
-    let values: Vec<Value> = chunk
-        .iter()
-        .flat_map(|r| [r.node_id.into(), r.metric.code().into(), r.ts.into()])
-        .collect();
-    let rows = Stored::find_by_statement(stmt(db.get_database_backend(), &sql, values))
+    let mut spans: HashMap<(i64, i16), (DateTime<Utc>, DateTime<Utc>)> = HashMap::new();
+    for r in chunk {
+        spans
+            .entry((r.node_id, r.metric.code()))
+            .and_modify(|(lo, hi)| {
+                *lo = (*lo).min(r.ts);
+                *hi = (*hi).max(r.ts);
+            })
+            .or_insert((r.ts, r.ts));
+    }
+    let mut out = HashMap::with_capacity(chunk.len());
+    for ((node_id, metric), (lo, hi)) in spans {
+        let rows = Stored::find_by_statement(stmt(
+            db.get_database_backend(),
+            "SELECT node_id, metric, ts, value, quality FROM readings \
+             WHERE node_id = ? AND metric = ? AND ts >= ? AND ts <= ?",
+            vec![node_id.into(), metric.into(), lo.into(), hi.into()],
+        ))
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ((r.node_id, r.metric, r.ts), (r.value, r.quality)))
-        .collect())
+        out.extend(
+            rows.into_iter()
+                .map(|r| ((r.node_id, r.metric, r.ts), (r.value, r.quality))),
+        );
+    }
+    Ok(out)
 }
 
 pub(super) async fn upsert(

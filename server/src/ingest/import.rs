@@ -1,0 +1,255 @@
+//! Import orchestration: a blocking parser thread feeds batches through a small bounded
+//! channel (so memory stays flat whatever the file size) to the async writer, which
+//! resolves node ids inside the tenant and upserts each batch in its own transaction.
+//! A batch either lands whole or not at all, so an interrupted import can simply be rerun.
+
+use super::input::maybe_gzip;
+use super::nodes_csv::{self, ParsedNode};
+use super::readings_csv::{Batch, ParsedReading, ReadingsCsv};
+use crate::error::internal;
+use crate::storage::entities::{districts, nodes};
+use crate::storage::readings::{self, NewReading};
+use crate::storage::rollups;
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter,
+};
+use shared::ingest::{ImportReport, RowRejection};
+use shared::AppError;
+use std::collections::HashMap;
+use std::io::Read;
+
+/// Readings per write transaction.
+pub const DEFAULT_BATCH: usize = 20_000;
+
+/// Why an import stopped before the end.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The header is missing or unusable; nothing was imported.
+    #[error("line {}: {}: {}", .0.line, .0.field, .0.reason)]
+    Header(RowRejection),
+    /// The input could not be read (broken gzip, connection dropped).
+    #[error("reading the input failed: {0}")]
+    Input(#[from] std::io::Error),
+    /// The database refused a write.
+    #[error("storage failed: {0}")]
+    Storage(#[from] DbErr),
+}
+
+impl ImportError {
+    /// The error as the API tells it: input problems are the caller's, storage is ours.
+    pub fn into_app_error(self) -> AppError {
+        match self {
+            Self::Header(r) => {
+                AppError::validation(r.field.clone(), format!("line {}: {}", r.line, r.reason))
+            }
+            Self::Input(e) => AppError::BadRequest {
+                message: format!("the body could not be read: {e}"),
+            },
+            Self::Storage(e) => internal("import", &e),
+        }
+    }
+}
+
+/// External id → node id for one tenant.
+pub async fn node_map(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+) -> Result<HashMap<String, i64>, DbErr> {
+    Ok(nodes::Entity::find()
+        .filter(nodes::Column::TenantId.eq(tenant_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| (n.external_id, n.id))
+        .collect())
+}
+
+/// Resolves and writes parsed readings, adding the outcome to `report`.
+pub async fn write_parsed(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+    nodes: &HashMap<String, i64>,
+    parsed: Vec<ParsedReading>,
+    report: &mut ImportReport,
+) -> Result<(), DbErr> {
+    let mut rows = Vec::with_capacity(parsed.len());
+    for r in parsed {
+        match nodes.get(&r.node) {
+            Some(&node_id) => rows.push(NewReading {
+                node_id,
+                metric: r.metric,
+                ts: r.ts,
+                value: r.value,
+                quality: r.quality,
+            }),
+            None => report.reject(r.line, "node_id", format!("unknown node `{}`", r.node)),
+        }
+    }
+    let counts = readings::upsert(db, tenant_id, &rows).await?;
+    report.inserted += counts.inserted;
+    report.updated += counts.updated;
+    report.unchanged += counts.unchanged;
+    Ok(())
+}
+
+/// Imports a readings CSV (long or wide, plain or gzip) into `tenant_id`.
+/// `progress` is called after every batch with the report so far.
+pub async fn import_readings<R: Read + Send + 'static>(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+    input: R,
+    batch_rows: usize,
+    mut progress: impl FnMut(&ImportReport) + Send,
+) -> Result<ImportReport, ImportError> {
+    let nodes = node_map(db, tenant_id).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch, RowRejection>>(2);
+    let parser = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        let mut csv = match ReadingsCsv::new(maybe_gzip(input)?) {
+            Ok(csv) => csv,
+            Err(header) => {
+                let _ = tx.blocking_send(Err(header));
+                return Ok(());
+            }
+        };
+        while let Some(batch) = csv.next_batch(batch_rows.max(1)) {
+            if tx.blocking_send(Ok(batch)).is_err() {
+                break; // the writer stopped
+            }
+        }
+        Ok(())
+    });
+    let mut report = ImportReport::default();
+    while let Some(message) = rx.recv().await {
+        let batch = message.map_err(ImportError::Header)?;
+        for r in batch.rejections {
+            report.reject(r.line, r.field, r.reason);
+        }
+        write_parsed(db, tenant_id, &nodes, batch.readings, &mut report).await?;
+        progress(&report);
+    }
+    parser
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))??;
+    rollups::refresh(db).await?;
+    report.rejections.sort_by_key(|r| r.line);
+    Ok(report)
+}
+
+/// Creates or updates the nodes (and districts) of a nodes CSV in `tenant_id`.
+/// `inserted` counts new nodes, `updated` changed ones, `unchanged` the rest.
+pub async fn import_nodes<R: Read>(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+    input: R,
+) -> Result<ImportReport, ImportError> {
+    let (parsed, rejections) = nodes_csv::parse(input).map_err(ImportError::Header)?;
+    let mut report = ImportReport::default();
+    for r in rejections {
+        report.reject(r.line, r.field, r.reason);
+    }
+    let mut district_ids: HashMap<String, i64> = districts::Entity::find()
+        .filter(districts::Column::TenantId.eq(tenant_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.name, d.id))
+        .collect();
+    let mut existing: HashMap<String, nodes::Model> = nodes::Entity::find()
+        .filter(nodes::Column::TenantId.eq(tenant_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| (n.external_id.clone(), n))
+        .collect();
+    let now = Utc::now();
+    for node in parsed {
+        let district_id = match &node.district {
+            None => None,
+            Some(name) => Some(match district_ids.get(name) {
+                Some(id) => *id,
+                None => {
+                    let id = districts::ActiveModel {
+                        tenant_id: Set(tenant_id),
+                        name: Set(name.clone()),
+                        created_at: Set(now),
+                        ..Default::default()
+                    }
+                    .insert(db)
+                    .await?
+                    .id;
+                    district_ids.insert(name.clone(), id);
+                    id
+                }
+            }),
+        };
+        upsert_node(
+            db,
+            tenant_id,
+            &node,
+            district_id,
+            &mut existing,
+            &mut report,
+        )
+        .await?;
+    }
+    report.rejections.sort_by_key(|r| r.line);
+    Ok(report)
+}
+
+async fn upsert_node(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+    node: &ParsedNode,
+    district_id: Option<i64>,
+    existing: &mut HashMap<String, nodes::Model>,
+    report: &mut ImportReport,
+) -> Result<(), DbErr> {
+    let kind = node.kind.as_str().to_owned();
+    match existing.get(&node.external_id) {
+        Some(current) => {
+            let same = current.name == node.name
+                && current.kind == kind
+                && current.district_id == district_id
+                && current.latitude == node.lat
+                && current.longitude == node.lon
+                && current.elevation == node.elevation;
+            if same {
+                report.unchanged += 1;
+                return Ok(());
+            }
+            let mut active = current.clone().into_active_model();
+            active.name = Set(node.name.clone());
+            active.kind = Set(kind);
+            active.district_id = Set(district_id);
+            active.latitude = Set(node.lat);
+            active.longitude = Set(node.lon);
+            active.elevation = Set(node.elevation);
+            let updated = active.update(db).await?;
+            existing.insert(node.external_id.clone(), updated);
+            report.updated += 1;
+        }
+        None => {
+            let created = nodes::ActiveModel {
+                tenant_id: Set(tenant_id),
+                external_id: Set(node.external_id.clone()),
+                name: Set(node.name.clone()),
+                kind: Set(kind),
+                district_id: Set(district_id),
+                latitude: Set(node.lat),
+                longitude: Set(node.lon),
+                elevation: Set(node.elevation),
+                metadata: Set(None),
+                active: Set(true),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            existing.insert(node.external_id.clone(), created);
+            report.inserted += 1;
+        }
+    }
+    Ok(())
+}
