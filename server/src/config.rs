@@ -27,12 +27,36 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportCommand,
     },
+    /// Create or list tenants.
+    Tenant {
+        /// What to do.
+        #[command(subcommand)]
+        what: TenantCommand,
+    },
     /// Probe a running server's `/healthz` and exit 0 when it answers 200 (for container health checks).
     Healthcheck {
         /// Address to probe.
         #[arg(long, default_value = "http://127.0.0.1:3000/healthz")]
         url: String,
     },
+}
+
+/// `server tenant …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        /// URL-safe short name (a-z, 0-9, -).
+        slug: String,
+        /// Display name (defaults to the slug).
+        #[arg(long)]
+        name: Option<String>,
+        /// Days raw readings are kept (rollups are kept regardless).
+        #[arg(long, default_value_t = 90)]
+        retention_days: i32,
+    },
+    /// List tenants.
+    List,
 }
 
 /// What `server import` reads.
@@ -47,7 +71,7 @@ pub enum ImportCommand {
         #[arg(long)]
         tenant: String,
         /// Readings per write transaction.
-        #[arg(long, default_value_t = 20_000)]
+        #[arg(long, default_value_t = 50_000)]
         batch: usize,
     },
     /// Nodes: `node_id,name,kind,lat,lon,district[,elevation]`; creates missing districts.

@@ -55,6 +55,46 @@ impl DashboardService {
         Self { db }
     }
 
+    /// Every active node of the tenant with its latest flow and pressure, from
+    /// `latest_readings` (one row per node and metric: no history is scanned).
+    pub async fn nodes_latest(&self, tenant_id: i64) -> Result<Vec<NodeLatest>, AppError> {
+        let backend = self.db.get_database_backend();
+        let node_rows = NodeRow::find_by_statement(stmt(
+            backend,
+            "SELECT n.id, n.external_id, n.name, n.kind, d.name AS district, \
+                    f.value AS flow_value, f.ts AS flow_ts, \
+                    p.value AS pressure_value, p.ts AS pressure_ts \
+             FROM nodes n \
+             LEFT JOIN districts d ON d.id = n.district_id \
+             LEFT JOIN latest_readings f ON f.node_id = n.id AND f.metric = ? \
+             LEFT JOIN latest_readings p ON p.node_id = n.id AND p.metric = ? \
+             WHERE n.tenant_id = ? AND n.active = ? \
+             ORDER BY n.external_id",
+            vec![
+                Metric::FlowRate.code().into(),
+                Metric::Pressure.code().into(),
+                tenant_id.into(),
+                true.into(),
+            ],
+        ))
+        .all(&self.db)
+        .await
+        .or_internal("loading nodes")?;
+        let nodes: Vec<NodeLatest> = node_rows
+            .into_iter()
+            .map(|r| NodeLatest {
+                id: r.id,
+                kind: r.kind.parse().unwrap_or(NodeKind::Pressure),
+                external_id: r.external_id,
+                name: r.name,
+                district: r.district,
+                flow_rate: latest(r.flow_value, r.flow_ts),
+                pressure: latest(r.pressure_value, r.pressure_ts),
+            })
+            .collect();
+        Ok(nodes)
+    }
+
     /// The summary of `tenant_id` as of `now` (separate from the port so tests can fix the clock).
     pub async fn summary_at(
         &self,
@@ -98,39 +138,7 @@ impl DashboardService {
             })
             .collect();
         metrics_24h.sort_by_key(|m| m.metric);
-        let node_rows = NodeRow::find_by_statement(stmt(
-            backend,
-            "SELECT n.id, n.external_id, n.name, n.kind, d.name AS district, \
-                    f.value AS flow_value, f.ts AS flow_ts, \
-                    p.value AS pressure_value, p.ts AS pressure_ts \
-             FROM nodes n \
-             LEFT JOIN districts d ON d.id = n.district_id \
-             LEFT JOIN latest_readings f ON f.node_id = n.id AND f.metric = ? \
-             LEFT JOIN latest_readings p ON p.node_id = n.id AND p.metric = ? \
-             WHERE n.tenant_id = ? AND n.active = ? \
-             ORDER BY n.external_id",
-            vec![
-                Metric::FlowRate.code().into(),
-                Metric::Pressure.code().into(),
-                tenant_id.into(),
-                true.into(),
-            ],
-        ))
-        .all(&self.db)
-        .await
-        .or_internal("loading nodes")?;
-        let nodes = node_rows
-            .into_iter()
-            .map(|r| NodeLatest {
-                id: r.id,
-                kind: r.kind.parse().unwrap_or(NodeKind::Pressure),
-                external_id: r.external_id,
-                name: r.name,
-                district: r.district,
-                flow_rate: latest(r.flow_value, r.flow_ts),
-                pressure: latest(r.pressure_value, r.pressure_ts),
-            })
-            .collect();
+        let nodes = self.nodes_latest(tenant_id).await?;
         Ok(DashboardSummary {
             tenant: tenant_slug.to_owned(),
             generated_at: now,

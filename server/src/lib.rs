@@ -4,7 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod cache;
-pub mod cli_import;
+pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod demo;

@@ -21,7 +21,8 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Import { what } => server::cli_import::run(&cli.config, what).await,
+        Command::Import { what } => server::cli::import(&cli.config, what).await,
+        Command::Tenant { what } => server::cli::tenant(&cli.config, what).await,
         Command::Healthcheck { url } => healthcheck(&url).await,
     }
 }

@@ -5,6 +5,7 @@ pub mod connect;
 pub mod entities;
 pub mod partitions;
 pub mod readings;
+pub mod retention;
 pub mod rollups;
 pub mod sql;
 

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 /// Readings per write transaction.
-pub const DEFAULT_BATCH: usize = 20_000;
+pub const DEFAULT_BATCH: usize = 50_000;
 
 /// Why an import stopped before the end.
 #[derive(Debug, thiserror::Error)]
@@ -121,18 +121,32 @@ pub async fn import_readings<R: Read + Send + 'static>(
         Ok(())
     });
     let mut report = ImportReport::default();
+    let started = std::time::Instant::now();
+    let mut writing = std::time::Duration::ZERO;
     while let Some(message) = rx.recv().await {
         let batch = message.map_err(ImportError::Header)?;
         for r in batch.rejections {
             report.reject(r.line, r.field, r.reason);
         }
+        let t = std::time::Instant::now();
         write_parsed(db, tenant_id, &nodes, batch.readings, &mut report).await?;
+        writing += t.elapsed();
         progress(&report);
     }
     parser
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
-    rollups::refresh(db).await?;
+    let t = std::time::Instant::now();
+    let hours = rollups::refresh(db).await?;
+    tracing::info!(
+        accepted = report.accepted(),
+        rejected = report.rejected,
+        total_s = started.elapsed().as_secs_f64(),
+        writing_s = writing.as_secs_f64(),
+        rollup_hours = hours,
+        rollups_s = t.elapsed().as_secs_f64(),
+        "readings import finished"
+    );
     report.rejections.sort_by_key(|r| r.line);
     Ok(report)
 }

@@ -25,28 +25,43 @@ pub fn hour_of(ts: DateTime<Utc>) -> DateTime<Utc> {
     ts.duration_trunc(TimeDelta::hours(1)).unwrap_or(ts)
 }
 
+// PostgreSQL recomputes, per (node, metric), the whole span between its first and last
+// queued hour in one grouped scan: a bulk import queues millions of hours, and one range scan
+// per series beats an index probe per hour. Contiguous writes (the normal case) make the span
+// exactly the queued hours; a scattered correction recomputes a few more, with the same result.
+// `max(ARRAY[epoch, value])[2]` is the value at the latest time without sorting each group.
 const PG_HOURLY: &str = "
+WITH spans AS (
+    SELECT node_id, metric, min(hour) AS lo, max(hour) + INTERVAL '1 hour' AS hi
+    FROM rollup_dirty GROUP BY node_id, metric
+)
 INSERT INTO readings_hourly
     (tenant_id, node_id, metric, bucket, count, min_value, max_value, sum_value, last_ts, last_value)
-SELECT r.tenant_id, r.node_id, r.metric, d.hour, count(*), min(r.value), max(r.value), sum(r.value),
-       max(r.ts), (array_agg(r.value ORDER BY r.ts DESC))[1]
-FROM rollup_dirty d
-JOIN readings r ON r.node_id = d.node_id AND r.metric = d.metric
-     AND r.ts >= d.hour AND r.ts < d.hour + INTERVAL '1 hour'
-GROUP BY r.tenant_id, r.node_id, r.metric, d.hour
+SELECT r.tenant_id, r.node_id, r.metric, date_trunc('hour', r.ts, 'UTC'), count(*), min(r.value),
+       max(r.value), sum(r.value), max(r.ts),
+       (max(ARRAY[extract(epoch FROM r.ts)::float8, r.value]))[2]
+FROM spans s
+JOIN readings r ON r.node_id = s.node_id AND r.metric = s.metric AND r.ts >= s.lo AND r.ts < s.hi
+GROUP BY r.tenant_id, r.node_id, r.metric, date_trunc('hour', r.ts, 'UTC')
 ON CONFLICT (node_id, metric, bucket) DO UPDATE SET
     count = EXCLUDED.count, min_value = EXCLUDED.min_value, max_value = EXCLUDED.max_value,
     sum_value = EXCLUDED.sum_value, last_ts = EXCLUDED.last_ts, last_value = EXCLUDED.last_value";
 
 const PG_DAILY: &str = "
+WITH spans AS (
+    SELECT node_id, metric, date_trunc('day', min(hour), 'UTC') AS lo,
+           date_trunc('day', max(hour), 'UTC') + INTERVAL '1 day' AS hi
+    FROM rollup_dirty GROUP BY node_id, metric
+)
 INSERT INTO readings_daily
     (tenant_id, node_id, metric, bucket, count, min_value, max_value, sum_value, last_ts, last_value)
-SELECT h.tenant_id, h.node_id, h.metric, d.day, sum(h.count), min(h.min_value), max(h.max_value),
-       sum(h.sum_value), max(h.last_ts), (array_agg(h.last_value ORDER BY h.last_ts DESC))[1]
-FROM (SELECT DISTINCT node_id, metric, date_trunc('day', hour, 'UTC') AS day FROM rollup_dirty) d
-JOIN readings_hourly h ON h.node_id = d.node_id AND h.metric = d.metric
-     AND h.bucket >= d.day AND h.bucket < d.day + INTERVAL '1 day'
-GROUP BY h.tenant_id, h.node_id, h.metric, d.day
+SELECT h.tenant_id, h.node_id, h.metric, date_trunc('day', h.bucket, 'UTC'), sum(h.count),
+       min(h.min_value), max(h.max_value), sum(h.sum_value), max(h.last_ts),
+       (max(ARRAY[extract(epoch FROM h.last_ts)::float8, h.last_value]))[2]
+FROM spans s
+JOIN readings_hourly h ON h.node_id = s.node_id AND h.metric = s.metric
+     AND h.bucket >= s.lo AND h.bucket < s.hi
+GROUP BY h.tenant_id, h.node_id, h.metric, date_trunc('day', h.bucket, 'UTC')
 ON CONFLICT (node_id, metric, bucket) DO UPDATE SET
     count = EXCLUDED.count, min_value = EXCLUDED.min_value, max_value = EXCLUDED.max_value,
     sum_value = EXCLUDED.sum_value, last_ts = EXCLUDED.last_ts, last_value = EXCLUDED.last_value";

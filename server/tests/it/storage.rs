@@ -268,3 +268,36 @@ async fn rollups_equal_aggregates_of_the_raw_rows_and_follow_corrections() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn retention_deletes_old_raw_readings_and_keeps_their_rollups() {
+    each_engine(|db| async move {
+        let (_, demo) = state_with_demo(&db).await;
+        let now = at("2026-06-01T00:00:00Z");
+        let node = demo.node_ids["P01"];
+        let rows: Vec<NewReading> = (0..100)
+            .map(|d| NewReading {
+                node_id: node,
+                metric: Metric::Pressure,
+                ts: now - Duration::days(d) - Duration::minutes(30),
+                value: 3.0 + d as f64 / 100.0,
+                quality: 0,
+            })
+            .collect();
+        upsert(&db, demo.tenant_id, &rows).await.unwrap();
+        let purged = server::storage::retention::apply(&db, now).await.unwrap();
+        let ours = purged
+            .iter()
+            .find(|p| p.tenant_id == demo.tenant_id)
+            .unwrap();
+        // Days 90..99 are older than 90 days (each sits 30 minutes before midnight).
+        assert_eq!(ours.deleted, 10);
+        assert_eq!(readings_table::Entity::find().count(&db).await.unwrap(), 90);
+        assert_eq!(
+            buckets(&db, "readings_daily").await.len(),
+            100,
+            "rollups must be kept"
+        );
+    })
+    .await;
+}

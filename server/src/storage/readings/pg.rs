@@ -1,6 +1,7 @@
 //! The PostgreSQL write path: `COPY` into a temporary staging table, then set-based
-//! statements that insert new rows, update changed ones, queue their hours for the rollup
-//! refresh and move the latest values forward — all in one transaction.
+//! statements that insert new rows, update changed ones (a second pass that only runs when
+//! the batch met existing rows, so a fresh bulk load pays for one pass), queue their hours
+//! for the rollup refresh and move the latest values forward — all in one transaction.
 
 use super::{NewReading, WriteCounts};
 use crate::storage::partitions;
@@ -10,26 +11,45 @@ use std::fmt::Write;
 /// Bytes of COPY text sent per message.
 const COPY_CHUNK: usize = 1 << 20;
 
-const APPLY: &str = "
+/// New rows go in first. The PostgreSQL rollup refresh recomputes each series between its
+/// first and last queued hour, so queueing the two ends of each series' span is enough.
+const INSERT_NEW: &str = "
 WITH ins AS (
     INSERT INTO readings (tenant_id, node_id, metric, ts, value, quality)
     SELECT $1, node_id, metric, ts, value, quality FROM readings_staging
     ON CONFLICT (node_id, metric, ts) DO NOTHING
     RETURNING node_id, metric, ts
-), upd AS (
-    -- Sees the table as it was before this statement, so only pre-existing rows.
+), queued AS (
+    INSERT INTO rollup_dirty (tenant_id, node_id, metric, hour)
+    SELECT $1::bigint, node_id, metric, hour FROM (
+        SELECT node_id, metric, date_trunc('hour', min(ts), 'UTC') AS lo,
+               date_trunc('hour', max(ts), 'UTC') AS hi
+        FROM ins GROUP BY node_id, metric
+    ) span CROSS JOIN LATERAL (VALUES (lo), (hi)) AS ends(hour)
+    ON CONFLICT DO NOTHING
+)
+SELECT count(*) FROM ins";
+
+/// Only when some staged rows already existed: replace the values that differ. The time
+/// bounds let PostgreSQL skip partitions the batch does not touch.
+const UPDATE_CHANGED: &str = "
+WITH upd AS (
     UPDATE readings r SET value = s.value, quality = s.quality
     FROM readings_staging s
     WHERE r.node_id = s.node_id AND r.metric = s.metric AND r.ts = s.ts
+      AND r.ts >= $2 AND r.ts <= $3
       AND (r.value IS DISTINCT FROM s.value OR r.quality IS DISTINCT FROM s.quality)
     RETURNING r.node_id, r.metric, r.ts
-), touched AS (
+), queued AS (
     INSERT INTO rollup_dirty (tenant_id, node_id, metric, hour)
-    SELECT DISTINCT $1::bigint, node_id, metric, date_trunc('hour', ts, 'UTC')
-    FROM (SELECT * FROM ins UNION ALL SELECT * FROM upd) changed
+    SELECT $1::bigint, node_id, metric, hour FROM (
+        SELECT node_id, metric, date_trunc('hour', min(ts), 'UTC') AS lo,
+               date_trunc('hour', max(ts), 'UTC') AS hi
+        FROM upd GROUP BY node_id, metric
+    ) span CROSS JOIN LATERAL (VALUES (lo), (hi)) AS ends(hour)
     ON CONFLICT DO NOTHING
 )
-SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM upd) AS updated";
+SELECT count(*) FROM upd";
 
 const LATEST: &str = "
 INSERT INTO latest_readings (tenant_id, node_id, metric, ts, value)
@@ -77,10 +97,25 @@ pub(super) async fn upsert(
         copy.send(buf.as_bytes()).await?;
     }
     copy.finish().await?;
-    let (inserted, updated): (i64, i64) = sqlx::query_as(APPLY)
+    let (inserted,): (i64,) = sqlx::query_as(INSERT_NEW)
         .bind(tenant_id)
         .fetch_one(&mut *tx)
         .await?;
+    let mut updated: i64 = 0;
+    if (inserted as usize) < rows.len() {
+        // Statistics on the staging table steer the planner to index probes.
+        sqlx::query("ANALYZE readings_staging")
+            .execute(&mut *tx)
+            .await?;
+        let lo = rows.iter().map(|r| r.ts).min();
+        let hi = rows.iter().map(|r| r.ts).max();
+        (updated,) = sqlx::query_as(UPDATE_CHANGED)
+            .bind(tenant_id)
+            .bind(lo)
+            .bind(hi)
+            .fetch_one(&mut *tx)
+            .await?;
+    }
     sqlx::query(LATEST)
         .bind(tenant_id)
         .execute(&mut *tx)

@@ -1,7 +1,8 @@
-//! `server import readings|nodes FILE --tenant SLUG`: imports with a progress bar and a
-//! final count of inserted, updated, unchanged and rejected rows.
+//! Administrative commands of the server binary:
+//! `server import readings|nodes FILE --tenant SLUG` (with a progress bar and a final count
+//! of inserted, updated, unchanged and rejected rows) and `server tenant create|list`.
 
-use crate::config::{Config, ImportCommand};
+use crate::config::{Config, ImportCommand, TenantCommand};
 use crate::ingest::input::{maybe_gzip, Counting};
 use crate::ingest::{import_nodes, import_readings};
 use crate::storage::{self, entities::tenants};
@@ -37,8 +38,51 @@ fn print(report: &ImportReport) {
     }
 }
 
+/// Runs one tenant command.
+pub async fn tenant(config: &Config, command: TenantCommand) -> anyhow::Result<()> {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let db = storage::connect(&config.database_url, 2).await?;
+    match command {
+        TenantCommand::Create {
+            slug,
+            name,
+            retention_days,
+        } => {
+            anyhow::ensure!(
+                !slug.is_empty()
+                    && slug.len() <= 64
+                    && slug
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "a slug is 1-64 characters of a-z, 0-9 and -"
+            );
+            let tenant = tenants::ActiveModel {
+                slug: Set(slug.clone()),
+                name: Set(name.unwrap_or_else(|| slug.clone())),
+                time_zone: Set("Europe/Rome".into()),
+                raw_retention_days: Set(retention_days),
+                created_at: Set(chrono::Utc::now()),
+                ..Default::default()
+            }
+            .insert(&db)
+            .await
+            .with_context(|| format!("creating tenant `{slug}` (does it exist already?)"))?;
+            println!("tenant `{}` created with id {}", tenant.slug, tenant.id);
+        }
+        TenantCommand::List => {
+            for t in tenants::Entity::find().all(&db).await? {
+                println!(
+                    "{}\t{}\t{} days raw retention",
+                    t.slug, t.name, t.raw_retention_days
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs one import command.
-pub async fn run(config: &Config, command: ImportCommand) -> anyhow::Result<()> {
+pub async fn import(config: &Config, command: ImportCommand) -> anyhow::Result<()> {
     let db = storage::connect(&config.database_url, 4).await?;
     match command {
         ImportCommand::Readings {
