@@ -111,6 +111,22 @@ ON CONFLICT (node_id, metric, bucket) DO UPDATE SET
 /// Runs under REPEATABLE READ on PostgreSQL, so the final DELETE removes only the queue
 /// entries this refresh saw: hours queued meanwhile by concurrent writers stay queued.
 pub async fn refresh(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    // A writer merging into a bucket this refresh rewrites makes PostgreSQL abort the refresh
+    // (serialization failure) rather than lose either change; the queue is intact, so retry.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match refresh_once(db).await {
+            Err(e) if attempt < 4 => {
+                tracing::debug!(error = %e, attempt, "rollup refresh retried");
+                tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn refresh_once(db: &DatabaseConnection) -> Result<u64, DbErr> {
     let backend = db.get_database_backend();
     let (hourly, daily) = match backend {
         DbBackend::Postgres => (PG_HOURLY, PG_DAILY),

@@ -236,8 +236,7 @@ async fn rollups_equal_aggregates_of_the_raw_rows_and_follow_corrections() {
         let now = at("2026-03-04T10:07:00Z");
         let mut rows = feed::readings_between(&demo, now - Duration::hours(60), now);
         upsert(&db, demo.tenant_id, &rows).await.unwrap();
-        let refreshed = server::storage::rollups::refresh(&db).await.unwrap();
-        assert!(refreshed > 0);
+        server::storage::rollups::refresh(&db).await.unwrap();
         assert_buckets(
             &buckets(&db, "readings_hourly").await,
             &expected(&rows, Duration::hours(1)),

@@ -1,7 +1,8 @@
 //! The PostgreSQL write path: `COPY` into a temporary staging table, then set-based
-//! statements that insert new rows, update changed ones (a second pass that only runs when
-//! the batch met existing rows, so a fresh bulk load pays for one pass), queue their hours
-//! for the rollup refresh and move the latest values forward — all in one transaction.
+//! statements that insert new rows (merging them into the rollups), update changed ones (a
+//! second pass that only runs when the batch met existing rows, so a fresh bulk load pays for
+//! one pass; changed hours are queued for the rollup refresh, since a replaced value cannot
+//! be merged) and move the latest values forward — all in one transaction.
 
 use super::{NewReading, WriteCounts};
 use crate::storage::partitions;
@@ -11,27 +12,53 @@ use std::fmt::Write;
 /// Bytes of COPY text sent per message.
 const COPY_CHUNK: usize = 1 << 20;
 
-/// New rows go in first. The PostgreSQL rollup refresh recomputes each series between its
-/// first and last queued hour, so queueing the two ends of each series' span is enough.
+/// New rows go in first, and their counts, extremes, sums and last values are merged straight
+/// into the hourly and daily rollups in the same transaction: adding rows to a bucket never
+/// needs the bucket's other rows. (Rows are merged in key order so concurrent writers queue
+/// on bucket locks instead of deadlocking.)
 const INSERT_NEW: &str = "
 WITH ins AS (
     INSERT INTO readings (tenant_id, node_id, metric, ts, value, quality)
     SELECT $1, node_id, metric, ts, value, quality FROM readings_staging
     ON CONFLICT (node_id, metric, ts) DO NOTHING
-    RETURNING node_id, metric, ts
-), queued AS (
-    INSERT INTO rollup_dirty (tenant_id, node_id, metric, hour)
-    SELECT $1::bigint, node_id, metric, hour FROM (
-        SELECT node_id, metric, date_trunc('hour', min(ts), 'UTC') AS lo,
-               date_trunc('hour', max(ts), 'UTC') AS hi
-        FROM ins GROUP BY node_id, metric
-    ) span CROSS JOIN LATERAL (VALUES (lo), (hi)) AS ends(hour)
-    ON CONFLICT DO NOTHING
+    RETURNING node_id, metric, ts, value
+), hourly AS (
+    INSERT INTO readings_hourly
+        (tenant_id, node_id, metric, bucket, count, min_value, max_value, sum_value, last_ts, last_value)
+    SELECT $1::bigint, node_id, metric, date_trunc('hour', ts, 'UTC') AS bucket, count(*),
+           min(value), max(value), sum(value), max(ts),
+           (max(ARRAY[extract(epoch FROM ts)::float8, value]))[2]
+    FROM ins GROUP BY node_id, metric, bucket ORDER BY node_id, metric, bucket
+    ON CONFLICT (node_id, metric, bucket) DO UPDATE SET
+        count = readings_hourly.count + EXCLUDED.count,
+        min_value = LEAST(readings_hourly.min_value, EXCLUDED.min_value),
+        max_value = GREATEST(readings_hourly.max_value, EXCLUDED.max_value),
+        sum_value = readings_hourly.sum_value + EXCLUDED.sum_value,
+        last_value = CASE WHEN EXCLUDED.last_ts >= readings_hourly.last_ts
+                          THEN EXCLUDED.last_value ELSE readings_hourly.last_value END,
+        last_ts = GREATEST(readings_hourly.last_ts, EXCLUDED.last_ts)
+), daily AS (
+    INSERT INTO readings_daily
+        (tenant_id, node_id, metric, bucket, count, min_value, max_value, sum_value, last_ts, last_value)
+    SELECT $1::bigint, node_id, metric, date_trunc('day', ts, 'UTC') AS bucket, count(*),
+           min(value), max(value), sum(value), max(ts),
+           (max(ARRAY[extract(epoch FROM ts)::float8, value]))[2]
+    FROM ins GROUP BY node_id, metric, bucket ORDER BY node_id, metric, bucket
+    ON CONFLICT (node_id, metric, bucket) DO UPDATE SET
+        count = readings_daily.count + EXCLUDED.count,
+        min_value = LEAST(readings_daily.min_value, EXCLUDED.min_value),
+        max_value = GREATEST(readings_daily.max_value, EXCLUDED.max_value),
+        sum_value = readings_daily.sum_value + EXCLUDED.sum_value,
+        last_value = CASE WHEN EXCLUDED.last_ts >= readings_daily.last_ts
+                          THEN EXCLUDED.last_value ELSE readings_daily.last_value END,
+        last_ts = GREATEST(readings_daily.last_ts, EXCLUDED.last_ts)
 )
 SELECT count(*) FROM ins";
 
 /// Only when some staged rows already existed: replace the values that differ. The time
-/// bounds let PostgreSQL skip partitions the batch does not touch.
+/// bounds let PostgreSQL skip partitions the batch does not touch. The rollup refresh
+/// recomputes each series between its first and last queued hour, so queueing the two ends
+/// of each series' span is enough.
 const UPDATE_CHANGED: &str = "
 WITH upd AS (
     UPDATE readings r SET value = s.value, quality = s.quality
