@@ -12,13 +12,15 @@ use crate::storage::readings::{self, NewReading};
 use crate::storage::rollups;
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DbBackend, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
 };
 use shared::ingest::{ImportReport, RowRejection};
 use shared::AppError;
 use std::collections::HashMap;
 use std::io::Read;
+use std::sync::Arc;
+use tokio::task::JoinSet;
 
 /// Readings per write transaction.
 pub const DEFAULT_BATCH: usize = 50_000;
@@ -94,6 +96,21 @@ pub async fn write_parsed(
     Ok(())
 }
 
+/// Adds a finished batch's outcome to the report.
+fn merge(
+    report: &mut ImportReport,
+    done: Result<Result<ImportReport, DbErr>, tokio::task::JoinError>,
+) -> Result<(), ImportError> {
+    let part = done.map_err(|e| DbErr::Custom(format!("import writer stopped: {e}")))??;
+    report.inserted += part.inserted;
+    report.updated += part.updated;
+    report.unchanged += part.unchanged;
+    for r in part.rejections {
+        report.reject(r.line, r.field, r.reason);
+    }
+    Ok(())
+}
+
 /// Imports a readings CSV (long or wide, plain or gzip) into `tenant_id`.
 /// `progress` is called after every batch with the report so far.
 pub async fn import_readings<R: Read + Send + 'static>(
@@ -120,19 +137,39 @@ pub async fn import_readings<R: Read + Send + 'static>(
         }
         Ok(())
     });
+    // PostgreSQL takes two batches at once (one backend per connection, so the second core
+    // works too); SQLite has one writer at a time anyway.
+    let in_flight_max = match db.get_database_backend() {
+        DbBackend::Postgres => 2,
+        _ => 1,
+    };
+    let nodes = Arc::new(nodes);
+    let mut writers: JoinSet<Result<ImportReport, DbErr>> = JoinSet::new();
     let mut report = ImportReport::default();
     let started = std::time::Instant::now();
-    let mut writing = std::time::Duration::ZERO;
     while let Some(message) = rx.recv().await {
         let batch = message.map_err(ImportError::Header)?;
         for r in batch.rejections {
             report.reject(r.line, r.field, r.reason);
         }
-        let t = std::time::Instant::now();
-        write_parsed(db, tenant_id, &nodes, batch.readings, &mut report).await?;
-        writing += t.elapsed();
+        if writers.len() >= in_flight_max {
+            if let Some(done) = writers.join_next().await {
+                merge(&mut report, done)?;
+                progress(&report);
+            }
+        }
+        let (db, nodes) = (db.clone(), nodes.clone());
+        writers.spawn(async move {
+            let mut part = ImportReport::default();
+            write_parsed(&db, tenant_id, &nodes, batch.readings, &mut part).await?;
+            Ok(part)
+        });
+    }
+    while let Some(done) = writers.join_next().await {
+        merge(&mut report, done)?;
         progress(&report);
     }
+    let writing = started.elapsed();
     parser
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;

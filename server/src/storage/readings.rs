@@ -60,13 +60,47 @@ pub async fn upsert(
     let unique = last_per_key(rows);
     let repeated = (rows.len() - unique.len()) as u64;
     let mut counts = match db.get_database_backend() {
-        DbBackend::Postgres => pg::upsert(db.get_postgres_connection_pool(), tenant_id, &unique)
-            .await
-            .map_err(|e| DbErr::Custom(format!("PostgreSQL bulk write: {e}")))?,
+        DbBackend::Postgres => {
+            // Run the transaction in its own task: if the caller is cancelled (a client hangs
+            // up, an import is interrupted) the batch still commits or rolls back cleanly
+            // instead of leaving a pooled connection stuck in the middle of a COPY.
+            let db = db.clone();
+            tokio::spawn(async move { pg_with_retry(&db, tenant_id, &unique).await })
+                .await
+                .map_err(|e| DbErr::Custom(format!("batch writer stopped: {e}")))??
+        }
         _ => sqlite::upsert(db, tenant_id, &unique).await?,
     };
     counts.unchanged += repeated;
     Ok(counts)
+}
+
+/// Runs the PostgreSQL batch, retrying it (it is idempotent) when PostgreSQL chose it as the
+/// victim of a deadlock or serialization conflict with a concurrent writer.
+async fn pg_with_retry(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+    rows: &[NewReading],
+) -> Result<WriteCounts, DbErr> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match pg::upsert(db.get_postgres_connection_pool(), tenant_id, rows).await {
+            Ok(counts) => return Ok(counts),
+            Err(e) => {
+                let code = e
+                    .as_database_error()
+                    .and_then(|d| d.code())
+                    .unwrap_or_default();
+                if attempt < 4 && (code == "40P01" || code == "40001") {
+                    tracing::debug!(%code, attempt, "batch retried after a conflict");
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                    continue;
+                }
+                return Err(DbErr::Custom(format!("PostgreSQL bulk write: {e}")));
+            }
+        }
+    }
 }
 
 /// Keeps the last occurrence of each (node, metric, ts), in first-seen order.

@@ -156,7 +156,9 @@ async fn an_interrupted_import_reruns_without_duplicates_or_gaps() {
             .await
             .unwrap();
         assert_eq!(rerun.inserted + rerun.unchanged, 6_000);
-        assert_eq!(rerun.unchanged, landed);
+        // Batches already handed to the database when the import stopped still finish.
+        assert!(rerun.unchanged >= landed, "{} < {landed}", rerun.unchanged);
+        assert_eq!(rerun.updated, 0);
         assert_eq!(readings::Entity::find().count(&db).await.unwrap(), 6_000);
     })
     .await;
