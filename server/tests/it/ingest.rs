@@ -19,19 +19,6 @@ fn bench_sample(lines: usize) -> String {
     text.lines().take(lines + 1).collect::<Vec<_>>().join("\n") + "\n"
 }
 
-async fn each_engine<F, Fut>(test: F)
-where
-    F: Fn(DatabaseConnection) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let sqlite = TestDb::sqlite().await;
-    test(sqlite.db.clone()).await;
-    sqlite.drop_db().await;
-    let pg = TestDb::postgres().await;
-    test(pg.db.clone()).await;
-    pg.drop_db().await;
-}
-
 async fn bench_tenant(db: &DatabaseConnection) -> i64 {
     let tenant = new_tenant(db, "bench").await;
     let nodes = std::fs::File::open(bench_dir().join("nodes.csv")).unwrap();

@@ -11,19 +11,6 @@ use server::storage::entities::{latest_readings, readings as readings_table};
 use server::storage::readings::{upsert, NewReading};
 use shared::Metric;
 
-async fn each_engine<F, Fut>(test: F)
-where
-    F: Fn(DatabaseConnection) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let sqlite = TestDb::sqlite().await;
-    test(sqlite.db.clone()).await;
-    sqlite.drop_db().await;
-    let pg = TestDb::postgres().await;
-    test(pg.db.clone()).await;
-    pg.drop_db().await;
-}
-
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }

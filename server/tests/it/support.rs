@@ -194,3 +194,17 @@ pub async fn new_tenant(db: &DatabaseConnection, slug: &str) -> i64 {
     .unwrap()
     .id
 }
+
+/// Runs `test` on a fresh SQLite database, then on a fresh PostgreSQL database.
+pub async fn each_engine<F, Fut>(test: F)
+where
+    F: Fn(DatabaseConnection) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let sqlite = TestDb::sqlite().await;
+    test(sqlite.db.clone()).await;
+    sqlite.drop_db().await;
+    let pg = TestDb::postgres().await;
+    test(pg.db.clone()).await;
+    pg.drop_db().await;
+}
