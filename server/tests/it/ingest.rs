@@ -239,3 +239,19 @@ async fn the_readings_route_accepts_json_and_gzip_csv_and_refuses_the_rest() {
     .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn viewers_cannot_import() {
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_demo(&t.db).await;
+    let app = server::web::app(state);
+    let viewer = token_for_role(&app, &t.db, demo.tenant_id, "viewer").await;
+    let csv = "timestamp,node_id,metric,value\n2026-01-05T00:00:00Z,P01,pressure,3.0\n";
+    let reply = send(&app, post("/api/v1/readings", &viewer, "text/csv", csv)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(readings::Entity::find().count(&t.db).await.unwrap(), 0);
+    let operator = token_for_role(&app, &t.db, demo.tenant_id, "operator").await;
+    let reply = send(&app, post("/api/v1/readings", &operator, "text/csv", csv)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(readings::Entity::find().count(&t.db).await.unwrap(), 1);
+}

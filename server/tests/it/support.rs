@@ -208,3 +208,46 @@ where
     test(pg.db.clone()).await;
     pg.drop_db().await;
 }
+
+/// Adds a user with `role` in `tenant_id` and returns a bearer token for them.
+pub async fn token_for_role(
+    app: &Router,
+    db: &DatabaseConnection,
+    tenant_id: i64,
+    role: &str,
+) -> String {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    use server::storage::entities::{memberships, users};
+    let email = format!("{role}-{}@roccavina.test", uuid::Uuid::new_v4().simple());
+    let user = users::ActiveModel {
+        email: Set(email.clone()),
+        display_name: Set(role.into()),
+        password_hash: Set(users::PasswordHash(
+            server::auth::password::hash(DEMO_PASSWORD).unwrap(),
+        )),
+        disabled: Set(false),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    memberships::ActiveModel {
+        user_id: Set(user.id),
+        tenant_id: Set(tenant_id),
+        role: Set(role.into()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let reply = send(
+        app,
+        post_json(
+            "/api/v1/auth/login",
+            &serde_json::json!({"email": email, "password": DEMO_PASSWORD}),
+        ),
+    )
+    .await;
+    reply.json()["access_token"].as_str().unwrap().to_owned()
+}
