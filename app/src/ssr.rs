@@ -99,10 +99,30 @@ pub struct IssuedSession {
 pub trait AuthPort: Send + Sync {
     /// Checks the password and opens a session.
     async fn login(&self, attempt: LoginAttempt) -> Result<IssuedSession, AppError>;
-    /// Resolves a session token to its caller, or `Unauthenticated`.
-    async fn authenticate(&self, token: &str) -> Result<Caller, AppError>;
+    /// Resolves a session token to its caller, acting in `tenant` (an id or slug, e.g. from
+    /// `X-Tenant-ID`) or else in the session's current tenant. `Unauthenticated` for a bad
+    /// or expired token, `Forbidden` for a tenant the user is not (or no longer) a member of.
+    async fn authenticate(&self, token: &str, tenant: Option<&str>) -> Result<Caller, AppError>;
     /// Ends the session behind a token (no error if it was already gone).
-    async fn logout(&self, token: &str) -> Result<(), AppError>;
+    async fn logout(&self, token: &str, ip: Option<String>) -> Result<(), AppError>;
+    /// Every tenant the caller belongs to, with their role there.
+    async fn tenants(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<shared::auth::TenantMembership>, AppError>;
+    /// Makes `tenant_id` the session's current tenant (a membership is required).
+    async fn switch_tenant(
+        &self,
+        token: &str,
+        tenant_id: i64,
+        ip: Option<String>,
+    ) -> Result<Caller, AppError>;
+    /// The caller's tenant's audit log, newest first (admin only).
+    async fn audit_log(
+        &self,
+        caller: &Caller,
+        limit: u64,
+    ) -> Result<Vec<shared::auth::AuditEntry>, AppError>;
 }
 
 /// The numbers behind the dashboard.
@@ -173,7 +193,7 @@ pub fn session_token() -> Result<Option<String>, AppError> {
 /// The authenticated caller of this request, or `Unauthenticated`.
 pub async fn caller() -> Result<Caller, AppError> {
     let token = session_token()?.ok_or(AppError::Unauthenticated)?;
-    services()?.auth.authenticate(&token).await
+    services()?.auth.authenticate(&token, None).await
 }
 
 /// The client address as the proxy or socket reports it.

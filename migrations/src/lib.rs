@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_create_tenants_users;
 mod m20261127_000002_create_nodes_readings;
 mod m20261127_000003_create_sessions;
+mod m20261127_000004_create_audit_log;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_create_tenants_users::Migration),
             Box::new(m20261127_000002_create_nodes_readings::Migration),
             Box::new(m20261127_000003_create_sessions::Migration),
+            Box::new(m20261127_000004_create_audit_log::Migration),
         ]
     }
 }

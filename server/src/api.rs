@@ -55,6 +55,11 @@ pub fn documented(json_limit: usize, import_limit: usize) -> OpenApiRouter<AppSt
         .layer(DefaultBodyLimit::max(import_limit));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::tenants))
+        .routes(routes!(auth::current_tenant))
+        .routes(routes!(auth::audit))
         .routes(routes!(dashboard::summary))
         .routes(routes!(readings::get_readings))
         .layer(DefaultBodyLimit::max(json_limit))

@@ -1,5 +1,6 @@
 //! Credentials and sessions: argon2id password hashes and opaque, hashed session tokens.
 
+pub mod audit;
 pub mod password;
 pub mod service;
 pub mod token;

@@ -70,6 +70,30 @@ impl std::fmt::Debug for LoginRequest {
     }
 }
 
+/// A tenant the signed-in user belongs to, with their role there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TenantMembership {
+    /// The tenant.
+    pub tenant: TenantRef,
+    /// The user's role in it.
+    pub role: Role,
+}
+
+/// One audit log entry as admins read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Who (email).
+    pub actor: String,
+    /// What (`login`, `login_failed`, `logout`, `tenant_switch`, …).
+    pub action: String,
+    /// On what.
+    pub target: Option<String>,
+    /// From which address.
+    pub ip: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,12 +1,12 @@
-//! `POST /api/v1/auth/login`: a bearer token for integrators.
+//! Sessions for integrators: login, logout, who am I, which tenants, the audit log.
 
-use super::extract::ApiJson;
+use super::extract::{bearer, ApiCaller, ApiJson, ApiQuery};
 use crate::error::ApiError;
 use crate::state::AppState;
 use app::ssr::LoginAttempt;
 use axum::extract::State;
 use axum::Json;
-use shared::auth::{LoginRequest, LoginResponse};
+use shared::auth::{AuditEntry, LoginRequest, LoginResponse, SessionUser, TenantMembership};
 
 /// Exchanges email and password for a bearer token.
 #[utoipa::path(
@@ -41,4 +41,114 @@ pub async fn login(
         expires_in: issued.expires_in_secs,
         user: issued.caller.session_user(),
     }))
+}
+
+/// The caller: user, current tenant (from `X-Tenant-ID` or the session) and role there.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/me",
+    tag = "auth",
+    security(("bearer" = [])),
+    params(("X-Tenant-ID" = Option<String>, Header, description = "Tenant id or slug to act in")),
+    responses(
+        (status = 200, description = "The caller", body = SessionUser),
+        (status = 401, description = "Missing or invalid token", body = shared::AppError),
+        (status = 403, description = "Not a member of the requested tenant", body = shared::AppError),
+    )
+)]
+pub async fn me(ApiCaller(caller): ApiCaller) -> Json<SessionUser> {
+    Json(caller.session_user())
+}
+
+/// Every tenant the caller belongs to, with their role in each.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/tenants",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Memberships", body = Vec<TenantMembership>),
+        (status = 401, description = "Missing or invalid token", body = shared::AppError),
+    )
+)]
+pub async fn tenants(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Vec<TenantMembership>>, ApiError> {
+    Ok(Json(state.services.auth.tenants(&caller).await?))
+}
+
+/// The tenant this request acts in (from `X-Tenant-ID`, else the session's).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenants/current",
+    tag = "auth",
+    security(("bearer" = [])),
+    params(("X-Tenant-ID" = Option<String>, Header, description = "Tenant id or slug to act in")),
+    responses(
+        (status = 200, description = "The tenant and the caller's role", body = TenantMembership),
+        (status = 401, description = "Missing or invalid token", body = shared::AppError),
+        (status = 403, description = "Not a member of the requested tenant", body = shared::AppError),
+    )
+)]
+pub async fn current_tenant(ApiCaller(caller): ApiCaller) -> Json<TenantMembership> {
+    Json(TenantMembership {
+        tenant: caller.tenant,
+        role: caller.role,
+    })
+}
+
+/// Ends the session of the bearer token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "Missing or invalid token", body = shared::AppError),
+    )
+)]
+pub async fn logout(
+    State(state): State<AppState>,
+    ApiCaller(_caller): ApiCaller,
+    headers: axum::http::HeaderMap,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let token = bearer(&headers).ok_or(shared::AppError::Unauthenticated)?;
+    state.services.auth.logout(token, None).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// The current tenant's audit log, newest first (admin role).
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "auth",
+    security(("bearer" = [])),
+    params(("limit" = Option<u64>, Query, description = "Entries (1–1000, default 100)")),
+    responses(
+        (status = 200, description = "Entries", body = Vec<AuditEntry>),
+        (status = 401, description = "Missing or invalid token", body = shared::AppError),
+        (status = 403, description = "Not an admin of the tenant", body = shared::AppError),
+    )
+)]
+pub async fn audit(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .auth
+            .audit_log(&caller, query.limit.unwrap_or(100))
+            .await?,
+    ))
+}
+
+/// Query string of the audit route.
+#[derive(Debug, serde::Deserialize)]
+pub struct AuditQuery {
+    /// Entries to return.
+    pub limit: Option<u64>,
 }

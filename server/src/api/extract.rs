@@ -12,23 +12,35 @@ use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use shared::AppError;
 
-/// The caller of a REST route, from `Authorization: Bearer <token>`.
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+}
+
+/// The caller of a REST route, from `Authorization: Bearer <token>`, acting in the tenant
+/// named by `X-Tenant-ID` (id or slug) or else in the session's tenant.
 pub struct ApiCaller(pub Caller);
 
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
+        let token = bearer(&parts.headers).ok_or(AppError::Unauthenticated)?;
+        let tenant = parts
             .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, token) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            .get("x-tenant-id")
+            .map(|v| {
+                v.to_str()
+                    .map_err(|_| AppError::validation("X-Tenant-ID", "is not text"))
             })
-            .ok_or(AppError::Unauthenticated)?;
-        Ok(Self(state.services.auth.authenticate(token).await?))
+            .transpose()?;
+        Ok(Self(state.services.auth.authenticate(token, tenant).await?))
     }
 }
 

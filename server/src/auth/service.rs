@@ -1,17 +1,18 @@
 //! The auth port's implementation over the database.
 
+use super::audit::{self, Event};
 use super::{password, token};
 use crate::error::OrInternal;
-use crate::storage::entities::{memberships, sessions, users};
+use crate::storage::entities::{audit_log, memberships, sessions, users};
 use crate::storage::sql::stmt;
 use app::ssr::{AuthPort, Caller, IssuedSession, LoginAttempt, SessionToken};
 use async_trait::async_trait;
 use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
-use shared::auth::TenantRef;
+use shared::auth::{AuditEntry, TenantMembership, TenantRef};
 use shared::{validate, AppError, Role};
 
 /// Sessions stored in the database (works for one process and for many replicas).
@@ -27,9 +28,30 @@ struct SessionRow {
     tenant_id: i64,
     email: String,
     display_name: String,
+}
+
+#[derive(FromQueryResult)]
+struct MembershipRow {
+    id: i64,
     slug: String,
-    tenant_name: String,
+    name: String,
     role: String,
+}
+
+impl MembershipRow {
+    fn into_membership(self) -> Result<TenantMembership, AppError> {
+        Ok(TenantMembership {
+            role: self
+                .role
+                .parse::<Role>()
+                .or_internal("reading a membership role")?,
+            tenant: TenantRef {
+                id: self.id,
+                slug: self.slug,
+                name: self.name,
+            },
+        })
+    }
 }
 
 impl AuthService {
@@ -41,38 +63,75 @@ impl AuthService {
         }
     }
 
-    async fn caller_for(&self, token_hash: &str) -> Result<Option<Caller>, AppError> {
-        let backend = self.db.get_database_backend();
-        let row = SessionRow::find_by_statement(stmt(
-            backend,
-            "SELECT s.user_id, s.tenant_id, u.email, u.display_name, t.slug, \
-                    t.name AS tenant_name, m.role \
-             FROM sessions s \
-             JOIN users u ON u.id = s.user_id \
-             JOIN tenants t ON t.id = s.tenant_id \
-             JOIN memberships m ON m.user_id = s.user_id AND m.tenant_id = s.tenant_id \
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, AppError> {
+        SessionRow::find_by_statement(stmt(
+            self.db.get_database_backend(),
+            "SELECT s.user_id, s.tenant_id, u.email, u.display_name \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = ?",
             vec![token_hash.into(), Utc::now().into(), false.into()],
         ))
         .one(&self.db)
         .await
-        .or_internal("resolving a session")?;
-        let Some(row) = row else { return Ok(None) };
-        let role = row
-            .role
-            .parse::<Role>()
-            .or_internal("reading a membership role")?;
-        Ok(Some(Caller {
-            user_id: row.user_id,
-            email: row.email,
-            display_name: row.display_name,
-            tenant: TenantRef {
-                id: row.tenant_id,
-                slug: row.slug,
-                name: row.tenant_name,
+        .or_internal("resolving a session")
+    }
+
+    /// The user's memberships, optionally only the one matching `tenant` (id or slug).
+    async fn memberships(
+        &self,
+        user_id: i64,
+        tenant: Option<&str>,
+    ) -> Result<Vec<TenantMembership>, AppError> {
+        let backend = self.db.get_database_backend();
+        let base = "SELECT t.id, t.slug, t.name, m.role FROM memberships m \
+                    JOIN tenants t ON t.id = m.tenant_id WHERE m.user_id = ?";
+        let statement = match tenant {
+            None => stmt(
+                backend,
+                &format!("{base} ORDER BY t.name"),
+                vec![user_id.into()],
+            ),
+            Some(wanted) => match wanted.trim().parse::<i64>() {
+                Ok(id) => stmt(
+                    backend,
+                    &format!("{base} AND t.id = ?"),
+                    vec![user_id.into(), id.into()],
+                ),
+                Err(_) => stmt(
+                    backend,
+                    &format!("{base} AND t.slug = ?"),
+                    vec![user_id.into(), wanted.trim().into()],
+                ),
             },
-            role,
-        }))
+        };
+        MembershipRow::find_by_statement(statement)
+            .all(&self.db)
+            .await
+            .or_internal("loading memberships")?
+            .into_iter()
+            .map(MembershipRow::into_membership)
+            .collect()
+    }
+
+    async fn caller_for(&self, token_hash: &str, tenant: Option<&str>) -> Result<Caller, AppError> {
+        let session = self
+            .session(token_hash)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let wanted = tenant.map_or_else(|| session.tenant_id.to_string(), str::to_owned);
+        let membership = self
+            .memberships(session.user_id, Some(&wanted))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(AppError::Forbidden)?;
+        Ok(Caller {
+            user_id: session.user_id,
+            email: session.email,
+            display_name: session.display_name,
+            tenant: membership.tenant,
+            role: membership.role,
+        })
     }
 }
 
@@ -87,29 +146,53 @@ impl AuthPort for AuthService {
             .await
             .or_internal("looking up a user")?;
         let pw = attempt.password;
-        let verified = match user {
-            Some(user) if !user.disabled => {
+        let known = user.as_ref().filter(|u| !u.disabled).cloned();
+        let verified = match known {
+            Some(user) => {
                 let phc = user.password_hash.0.clone();
                 let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &phc))
                     .await
                     .or_internal("verifying a password")?;
                 ok.then_some(user)
             }
-            _ => {
+            None => {
                 tokio::task::spawn_blocking(move || password::verify_dummy(&pw))
                     .await
                     .or_internal("verifying a password")?;
                 None
             }
         };
+        let first_membership = |user_id: i64| {
+            memberships::Entity::find()
+                .filter(memberships::Column::UserId.eq(user_id))
+                .order_by_asc(memberships::Column::TenantId)
+                .one(&self.db)
+        };
         let Some(user) = verified else {
+            let tenant_id = match &user {
+                Some(u) => first_membership(u.id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|m| m.tenant_id),
+                None => None,
+            };
+            audit::record(
+                &self.db,
+                Event {
+                    tenant_id,
+                    user_id: user.as_ref().map(|u| u.id),
+                    actor: &email,
+                    action: "login_failed",
+                    target: None,
+                    ip: attempt.ip.clone(),
+                },
+            )
+            .await;
             tracing::info!(%email, "failed login");
             return Err(AppError::InvalidCredentials);
         };
-        let membership = memberships::Entity::find()
-            .filter(memberships::Column::UserId.eq(user.id))
-            .order_by_asc(memberships::Column::TenantId)
-            .one(&self.db)
+        let membership = first_membership(user.id)
             .await
             .or_internal("loading memberships")?
             .ok_or(AppError::Forbidden)?;
@@ -122,15 +205,24 @@ impl AuthPort for AuthService {
             tenant_id: Set(membership.tenant_id),
             created_at: Set(now),
             expires_at: Set(now + self.ttl),
-            ip: Set(attempt.ip),
+            ip: Set(attempt.ip.clone()),
         })
         .exec_without_returning(&self.db)
         .await
         .or_internal("storing a session")?;
-        let caller = self
-            .caller_for(&hash)
-            .await?
-            .ok_or_else(|| crate::error::internal("login", &"session vanished after insert"))?;
+        let caller = self.caller_for(&hash, None).await?;
+        audit::record(
+            &self.db,
+            Event {
+                tenant_id: Some(caller.tenant.id),
+                user_id: Some(user.id),
+                actor: &caller.email,
+                action: "login",
+                target: None,
+                ip: attempt.ip,
+            },
+        )
+        .await;
         tracing::info!(user_id = user.id, tenant = %caller.tenant.slug, "login");
         Ok(IssuedSession {
             token: SessionToken::new(clear),
@@ -139,20 +231,87 @@ impl AuthPort for AuthService {
         })
     }
 
-    async fn authenticate(&self, token: &str) -> Result<Caller, AppError> {
+    async fn authenticate(&self, token: &str, tenant: Option<&str>) -> Result<Caller, AppError> {
         if token.is_empty() || token.len() > 128 {
             return Err(AppError::Unauthenticated);
         }
-        self.caller_for(&token::digest(token))
-            .await?
-            .ok_or(AppError::Unauthenticated)
+        self.caller_for(&token::digest(token), tenant).await
     }
 
-    async fn logout(&self, token: &str) -> Result<(), AppError> {
-        sessions::Entity::delete_by_id(token::digest(token))
+    async fn logout(&self, token: &str, ip: Option<String>) -> Result<(), AppError> {
+        let hash = token::digest(token);
+        if let Ok(caller) = self.caller_for(&hash, None).await {
+            audit::record(
+                &self.db,
+                Event {
+                    tenant_id: Some(caller.tenant.id),
+                    user_id: Some(caller.user_id),
+                    actor: &caller.email,
+                    action: "logout",
+                    target: None,
+                    ip,
+                },
+            )
+            .await;
+        }
+        sessions::Entity::delete_by_id(hash)
             .exec(&self.db)
             .await
             .or_internal("deleting a session")?;
         Ok(())
+    }
+
+    async fn tenants(&self, caller: &Caller) -> Result<Vec<TenantMembership>, AppError> {
+        self.memberships(caller.user_id, None).await
+    }
+
+    async fn switch_tenant(
+        &self,
+        token: &str,
+        tenant_id: i64,
+        ip: Option<String>,
+    ) -> Result<Caller, AppError> {
+        let hash = token::digest(token);
+        let caller = self.caller_for(&hash, Some(&tenant_id.to_string())).await?;
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::TenantId, tenant_id.into())
+            .filter(sessions::Column::TokenHash.eq(&hash))
+            .exec(&self.db)
+            .await
+            .or_internal("switching tenant")?;
+        audit::record(
+            &self.db,
+            Event {
+                tenant_id: Some(tenant_id),
+                user_id: Some(caller.user_id),
+                actor: &caller.email,
+                action: "tenant_switch",
+                target: Some(caller.tenant.slug.clone()),
+                ip,
+            },
+        )
+        .await;
+        Ok(caller)
+    }
+
+    async fn audit_log(&self, caller: &Caller, limit: u64) -> Result<Vec<AuditEntry>, AppError> {
+        caller.require(Role::Admin)?;
+        Ok(audit_log::Entity::find()
+            .filter(audit_log::Column::TenantId.eq(caller.tenant.id))
+            .order_by_desc(audit_log::Column::At)
+            .order_by_desc(audit_log::Column::Id)
+            .limit(limit.clamp(1, 1_000))
+            .all(&self.db)
+            .await
+            .or_internal("reading the audit log")?
+            .into_iter()
+            .map(|e| AuditEntry {
+                at: e.at,
+                actor: e.actor,
+                action: e.action,
+                target: e.target,
+                ip: e.ip,
+            })
+            .collect())
     }
 }

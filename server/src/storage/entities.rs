@@ -1,5 +1,6 @@
 //! sea-orm entities, one file per table.
 
+pub mod audit_log;
 pub mod districts;
 pub mod latest_readings;
 pub mod memberships;

@@ -191,6 +191,11 @@ async fn openapi_documents_every_rest_route() {
         .collect();
     let expected: BTreeSet<String> = [
         "POST /api/v1/auth/login",
+        "POST /api/v1/auth/logout",
+        "GET /api/v1/auth/me",
+        "GET /api/v1/auth/tenants",
+        "GET /api/v1/tenants/current",
+        "GET /api/v1/audit",
         "GET /api/v1/dashboard/summary",
         "GET /api/v1/nodes/{id}/readings",
         "POST /api/v1/readings",

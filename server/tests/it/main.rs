@@ -2,6 +2,7 @@
 
 mod http_api;
 mod ingest;
+mod isolation;
 mod redis_cache;
 mod series;
 mod ssr;

@@ -5,14 +5,14 @@ use shared::AppError;
 #[server]
 pub async fn logout() -> Result<(), AppError> {
     use crate::ssr::{
-        check_same_origin, services, session_token, with_status, write_session_cookie,
+        check_same_origin, client_ip, services, session_token, with_status, write_session_cookie,
     };
     with_status(
         async {
             check_same_origin()?;
             let services = services()?;
             if let Some(token) = session_token()? {
-                services.auth.logout(&token).await?;
+                services.auth.logout(&token, client_ip()).await?;
             }
             write_session_cookie(None, services.secure_cookies);
             leptos_axum::redirect("/auth/login");

@@ -1,0 +1,310 @@
+//! The isolation matrix: every documented REST route and every registered server function
+//! is called as a member of tenant A against tenant B — with B's `X-Tenant-ID` and with B's
+//! resource ids — and no answer may carry B's data or change it. The lists come from the
+//! router's own OpenAPI document and from the server-function registry, so a new route or
+//! server function without a case here fails the test.
+
+use crate::support::*;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use chrono::{Duration, Utc};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use server::storage::entities::readings;
+use server::storage::readings::{upsert, NewReading};
+use shared::Metric;
+
+const B_MARKER: &str = "Secret-B-logger";
+
+struct World {
+    app: axum::Router,
+    db: DatabaseConnection,
+    a_token: String,
+    a_tenant: i64,
+    b_tenant: i64,
+    b_node: i64,
+}
+
+async fn world(t: &TestDb) -> World {
+    let (state, demo) = state_with_demo(&t.db).await;
+    let b_tenant = new_tenant(&t.db, "other").await;
+    let nodes =
+        format!("node_id,name,kind,lat,lon,district\nBX1,{B_MARKER},pressure,39.1,9.1,DMA-B\n");
+    server::ingest::import_nodes(&t.db, b_tenant, nodes.as_bytes())
+        .await
+        .unwrap();
+    let b_node = server::ingest::import::node_map(&t.db, b_tenant)
+        .await
+        .unwrap()["BX1"];
+    let now = Utc::now();
+    let rows: Vec<NewReading> = (0..48)
+        .map(|i| NewReading {
+            node_id: b_node,
+            metric: Metric::Pressure,
+            ts: now - Duration::minutes(30 * i),
+            value: 7.777,
+            quality: 0,
+        })
+        .collect();
+    upsert(&t.db, b_tenant, &rows).await.unwrap();
+    server::demo::feed::fill(&t.db, &demo, None, now)
+        .await
+        .unwrap();
+    let app = server::web::app(state);
+    let a_token = login_token(&app).await;
+    World {
+        app,
+        db: t.db.clone(),
+        a_token,
+        a_tenant: demo.tenant_id,
+        b_tenant,
+        b_node,
+    }
+}
+
+async fn b_rows(w: &World) -> u64 {
+    readings::Entity::find()
+        .filter(readings::Column::TenantId.eq(w.b_tenant))
+        .count(&w.db)
+        .await
+        .unwrap()
+}
+
+fn assert_clean(what: &str, reply: &Reply) {
+    let text = reply.text();
+    assert!(
+        !text.contains(B_MARKER),
+        "{what} leaked B's node name: {text}"
+    );
+    assert!(
+        !text.contains("7.777"),
+        "{what} leaked B's readings: {text}"
+    );
+    assert!(
+        !text.contains("\"other\""),
+        "{what} leaked B's slug: {text}"
+    );
+}
+
+/// A request body for each documented operation (None: no body).
+fn rest_body(method: &Method, path: &str, b_node: i64) -> Option<(&'static str, String)> {
+    match (method.as_str(), path) {
+        ("POST", "/api/v1/readings") => Some((
+            "application/json",
+            format!(
+                r#"[{{"node_id":"{b_node}","metric":"pressure","timestamp":"2026-01-01T00:00:00Z","value":1}}]"#
+            ),
+        )),
+        ("POST", "/api/v1/nodes") => Some((
+            "text/csv",
+            "node_id,name,kind\nBX1,hijack,pressure\n".into(),
+        )),
+        ("POST", "/api/v1/auth/logout") => None,
+        ("GET", _) => None,
+        other => panic!("no isolation case for {other:?}: add one"),
+    }
+}
+
+#[tokio::test]
+async fn no_rest_route_answers_with_another_tenants_data() {
+    let t = TestDb::sqlite().await;
+    let w = world(&t).await;
+    let before = b_rows(&w).await;
+    let (_, doc) = server::api::documented(1 << 20, 1 << 20).split_for_parts();
+    let mut checked = 0;
+    for (path, item) in doc.paths.paths.iter() {
+        let ops: Vec<(Method, _)> = [
+            (Method::GET, &item.get),
+            (Method::POST, &item.post),
+            (Method::PUT, &item.put),
+            (Method::DELETE, &item.delete),
+            (Method::PATCH, &item.patch),
+        ]
+        .into_iter()
+        .filter_map(|(m, op)| op.as_ref().map(|_| (m, ())))
+        .collect();
+        for (method, ()) in ops {
+            if path == "/api/v1/auth/login" {
+                continue; // public by design: it takes credentials, not a tenant
+            }
+            let uri = format!(
+                "{}{}",
+                path.replace("{id}", &w.b_node.to_string()),
+                if path.contains("readings") && method == Method::GET {
+                    "?metric=pressure"
+                } else {
+                    ""
+                }
+            );
+            for tenant_header in [Some("other".to_owned()), Some(w.b_tenant.to_string()), None] {
+                if method == Method::POST && path == "/api/v1/auth/logout" {
+                    continue; // checked separately below: it would end A's session
+                }
+                let mut req = Request::builder()
+                    .method(method.clone())
+                    .uri(&uri)
+                    .header("authorization", format!("Bearer {}", w.a_token));
+                if let Some(h) = &tenant_header {
+                    req = req.header("x-tenant-id", h);
+                }
+                let body = rest_body(&method, path, w.b_node);
+                if let Some((ct, _)) = &body {
+                    req = req.header("content-type", *ct);
+                }
+                let reply = send(
+                    &w.app,
+                    req.body(body.map_or(Body::empty(), |(_, b)| Body::from(b)))
+                        .unwrap(),
+                )
+                .await;
+                let what = format!("{method} {uri} (X-Tenant-ID {tenant_header:?})");
+                if tenant_header.is_some() {
+                    assert_eq!(
+                        reply.status,
+                        StatusCode::FORBIDDEN,
+                        "{what}: {}",
+                        reply.text()
+                    );
+                }
+                assert_clean(&what, &reply);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} calls made");
+    assert_eq!(b_rows(&w).await, before, "B's readings changed");
+    // Logout with B's tenant header is refused too, and A's session survives it.
+    let req = Request::post("/api/v1/auth/logout")
+        .header("authorization", format!("Bearer {}", w.a_token))
+        .header("x-tenant-id", "other")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&w.app, req).await.status, StatusCode::FORBIDDEN);
+    let me = send(&w.app, get("/api/v1/auth/me", Some(&w.a_token))).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["tenant"]["slug"], "demo");
+}
+
+#[tokio::test]
+async fn no_server_function_answers_with_another_tenants_data() {
+    use server_fn::ServerFn;
+    let t = TestDb::sqlite().await;
+    let w = world(&t).await;
+    let cookie = format!("rw_session={}", w.a_token);
+    let b = w.b_node;
+    let now = Utc::now();
+    let series_body = format!(
+        "query[node_id]={b}&query[metric]=pressure&query[from]={}&query[to]={}",
+        (now - Duration::days(1)).to_rfc3339().replace('+', "%2B"),
+        now.to_rfc3339().replace('+', "%2B"),
+    );
+    let mut checked = 0;
+    for (path, method) in server_fn::axum::server_fn_paths() {
+        let body = match path {
+            p if p == app::server_fns::auth::Login::PATH => continue, // public: credentials
+            p if p == app::server_fns::auth::Logout::PATH => continue, // ends A's own session only
+            p if p == app::server_fns::auth::CurrentUser::PATH => String::new(),
+            p if p == app::server_fns::dashboard::GetSummary::PATH => String::new(),
+            p if p == app::server_fns::series::GetSeries::PATH => series_body.clone(),
+            other => panic!("no isolation case for server function {other}: add one"),
+        };
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let reply = send(&w.app, req).await;
+        assert_clean(path, &reply);
+        if path == app::server_fns::series::GetSeries::PATH {
+            assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text());
+        } else {
+            assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text());
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+}
+
+#[tokio::test]
+async fn a_member_of_two_tenants_switches_with_the_header_and_sees_the_data_change() {
+    let t = TestDb::sqlite().await;
+    let w = world(&t).await;
+    // A's admin becomes a viewer of B.
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let user = server::storage::entities::users::Entity::find()
+        .filter(server::storage::entities::users::Column::Email.eq(DEMO_EMAIL))
+        .one(&w.db)
+        .await
+        .unwrap()
+        .unwrap();
+    server::storage::entities::memberships::ActiveModel {
+        user_id: Set(user.id),
+        tenant_id: Set(w.b_tenant),
+        role: Set("viewer".into()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&w.db)
+    .await
+    .unwrap();
+    let tenants = send(&w.app, get("/api/v1/auth/tenants", Some(&w.a_token)))
+        .await
+        .json();
+    let slugs: Vec<&str> = tenants
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["tenant"]["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["demo", "other"]);
+    let req = Request::get("/api/v1/dashboard/summary")
+        .header("authorization", format!("Bearer {}", w.a_token))
+        .header("x-tenant-id", "other")
+        .body(Body::empty())
+        .unwrap();
+    let reply = send(&w.app, req).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let summary = reply.json();
+    assert_eq!(summary["tenant"], "other");
+    assert_eq!(summary["nodes"][0]["name"], B_MARKER);
+    let req = Request::get("/api/v1/tenants/current")
+        .header("authorization", format!("Bearer {}", w.a_token))
+        .header("x-tenant-id", "other")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&w.app, req).await.json()["role"], "viewer");
+    // Without the header A still acts in its own tenant.
+    let own = send(&w.app, get("/api/v1/dashboard/summary", Some(&w.a_token)))
+        .await
+        .json();
+    assert_eq!(own["tenant"], "demo");
+}
+
+#[tokio::test]
+async fn logins_are_audited_and_only_admins_read_the_log() {
+    let t = TestDb::sqlite().await;
+    let w = world(&t).await;
+    let wrong = post_json(
+        "/api/v1/auth/login",
+        &serde_json::json!({"email": DEMO_EMAIL, "password": "nope-nope-nope"}),
+    );
+    assert_eq!(send(&w.app, wrong).await.status, StatusCode::UNAUTHORIZED);
+    let log = send(&w.app, get("/api/v1/audit", Some(&w.a_token))).await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.text());
+    let actions: Vec<String> = log
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(actions, ["login_failed", "login"]);
+    let viewer = token_for_role(&w.app, &w.db, w.a_tenant, "viewer").await;
+    assert_eq!(
+        send(&w.app, get("/api/v1/audit", Some(&viewer)))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
