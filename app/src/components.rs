@@ -3,3 +3,4 @@
 pub mod error_box;
 pub mod header;
 pub mod protected;
+pub mod tenant_switcher;

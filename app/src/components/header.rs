@@ -1,3 +1,4 @@
+use crate::components::tenant_switcher::TenantSwitcher;
 use crate::server_fns::auth::Logout;
 use leptos::prelude::*;
 use shared::auth::SessionUser;
@@ -12,9 +13,7 @@ pub fn Header(user: SessionUser) -> impl IntoView {
                 <span class="brand-mark" aria-hidden="true">"◆"</span>
                 "Roccavina Water"
             </a>
-            <span class="tenant" title="Current tenant" data-testid="tenant-name">
-                {user.tenant.name.clone()}
-            </span>
+            <TenantSwitcher current=user.tenant.clone() />
             <div class="user-menu">
                 <span class="user" data-testid="user-email">
                     {user.display_name.clone()}

@@ -1,9 +1,13 @@
 //! Signing in and out, and who is signed in.
 
 mod current_user;
+mod list_tenants;
 mod login;
 mod logout;
+mod switch_tenant;
 
 pub use current_user::{current_user, CurrentUser};
+pub use list_tenants::{list_tenants, ListTenants};
 pub use login::{login, Login};
 pub use logout::{logout, Logout};
+pub use switch_tenant::{switch_tenant, SwitchTenant};

@@ -205,6 +205,10 @@ async fn no_server_function_answers_with_another_tenants_data() {
             p if p == app::server_fns::auth::CurrentUser::PATH => String::new(),
             p if p == app::server_fns::dashboard::GetSummary::PATH => String::new(),
             p if p == app::server_fns::series::GetSeries::PATH => series_body.clone(),
+            p if p == app::server_fns::auth::ListTenants::PATH => String::new(),
+            p if p == app::server_fns::auth::SwitchTenant::PATH => {
+                format!("tenant_id={}", w.b_tenant)
+            }
             other => panic!("no isolation case for server function {other}: add one"),
         };
         let req = Request::builder()
@@ -219,12 +223,17 @@ async fn no_server_function_answers_with_another_tenants_data() {
         assert_clean(path, &reply);
         if path == app::server_fns::series::GetSeries::PATH {
             assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text());
+        } else if path == app::server_fns::auth::SwitchTenant::PATH {
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text());
         } else {
             assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text());
         }
         checked += 1;
     }
-    assert_eq!(checked, 3);
+    assert_eq!(checked, 5);
+    // The refused switch left A in its own tenant.
+    let me = send(&w.app, get("/api/v1/auth/me", Some(&w.a_token))).await;
+    assert_eq!(me.json()["tenant"]["slug"], "demo");
 }
 
 #[tokio::test]
