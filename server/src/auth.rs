@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod password;
 pub mod service;
+pub mod throttle;
 pub mod token;
 
 pub use service::AuthService;

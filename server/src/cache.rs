@@ -23,6 +23,9 @@ pub trait Cache: Send + Sync {
     async fn get(&self, key: &str) -> Result<Option<String>, CacheError>;
     /// Stores `value` under `key` for `ttl`.
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError>;
+    /// Adds one to the counter under `key` (created at 1 with `ttl` if absent; the expiry is
+    /// not extended by later increments) and returns the new count.
+    async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError>;
     /// Removes `key` (no error if absent).
     async fn delete(&self, key: &str) -> Result<(), CacheError>;
     /// Checks that the cache answers.

@@ -106,6 +106,12 @@ pub struct Config {
     /// How long a sign-in lasts, in hours.
     #[arg(long, env = "SESSION_TTL_HOURS", default_value_t = 12)]
     pub session_ttl_hours: i64,
+    /// Failed logins allowed per account before each further failure doubles the wait.
+    #[arg(long, env = "LOGIN_FREE_ATTEMPTS", default_value_t = 5)]
+    pub login_free_attempts: i64,
+    /// Wait after the first throttled failure, in milliseconds (doubles each time).
+    #[arg(long, env = "LOGIN_BASE_DELAY_MS", default_value_t = 1_000)]
+    pub login_base_delay_ms: u64,
     /// Create the demo tenant and feed it simulated live readings.
     #[arg(long, env = "DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
     pub demo_data: bool,
@@ -136,6 +142,15 @@ impl Config {
     pub fn normalized(mut self) -> Self {
         self.redis_url = self.redis_url.filter(|u| !u.trim().is_empty());
         self
+    }
+
+    /// The login throttling policy.
+    pub fn throttle_policy(&self) -> crate::auth::throttle::ThrottlePolicy {
+        crate::auth::throttle::ThrottlePolicy {
+            free_attempts: self.login_free_attempts.max(1),
+            base_delay: std::time::Duration::from_millis(self.login_base_delay_ms),
+            window: std::time::Duration::from_secs(15 * 60),
+        }
     }
 
     /// Whether the database is the embedded SQLite file.

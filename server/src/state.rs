@@ -1,5 +1,6 @@
 //! The one application state, built once at start and shared by every handler.
 
+use crate::auth::throttle::Throttle;
 use crate::auth::AuthService;
 use crate::cache::{self, Cache};
 use crate::config::Config;
@@ -46,7 +47,11 @@ impl AppState {
         cache: Arc<dyn Cache>,
     ) -> Self {
         let services = Services {
-            auth: Arc::new(AuthService::new(db.clone(), config.session_ttl_hours)),
+            auth: Arc::new(AuthService::new(
+                db.clone(),
+                config.session_ttl_hours,
+                Throttle::new(cache.clone(), config.throttle_policy()),
+            )),
             dashboard: Arc::new(DashboardService::new(db.clone())),
             series: Arc::new(SeriesService::new(db.clone())),
             secure_cookies: config.cookie_secure,

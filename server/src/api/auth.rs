@@ -1,6 +1,6 @@
 //! Sessions for integrators: login, logout, who am I, which tenants, the audit log.
 
-use super::extract::{bearer, ApiCaller, ApiJson, ApiQuery};
+use super::extract::{bearer, ApiCaller, ApiJson, ApiQuery, ClientIp};
 use crate::error::ApiError;
 use crate::state::AppState;
 use app::ssr::LoginAttempt;
@@ -19,11 +19,13 @@ use shared::auth::{AuditEntry, LoginRequest, LoginResponse, SessionUser, TenantM
         (status = 400, description = "Malformed body", body = shared::AppError),
         (status = 401, description = "Wrong email or password", body = shared::AppError),
         (status = 415, description = "Body is not JSON", body = shared::AppError),
+        (status = 429, description = "Too many failures; see Retry-After", body = shared::AppError),
         (status = 422, description = "Invalid field", body = shared::AppError),
     )
 )]
 pub async fn login(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let issued = state
@@ -32,7 +34,7 @@ pub async fn login(
         .login(LoginAttempt {
             email: body.email,
             password: body.password,
-            ip: None,
+            ip,
         })
         .await?;
     Ok(Json(LoginResponse {

@@ -1,6 +1,7 @@
 //! The auth port's implementation over the database.
 
 use super::audit::{self, Event};
+use super::throttle::Throttle;
 use super::{password, token};
 use crate::error::OrInternal;
 use crate::storage::entities::{audit_log, memberships, sessions, users};
@@ -20,6 +21,7 @@ use shared::{validate, AppError, Role};
 pub struct AuthService {
     db: DatabaseConnection,
     ttl: Duration,
+    throttle: Throttle,
 }
 
 #[derive(FromQueryResult)]
@@ -56,10 +58,11 @@ impl MembershipRow {
 
 impl AuthService {
     /// Sessions last `ttl_hours`.
-    pub fn new(db: DatabaseConnection, ttl_hours: i64) -> Self {
+    pub fn new(db: DatabaseConnection, ttl_hours: i64, throttle: Throttle) -> Self {
         Self {
             db,
             ttl: Duration::hours(ttl_hours.max(1)),
+            throttle,
         }
     }
 
@@ -140,6 +143,7 @@ impl AuthPort for AuthService {
     async fn login(&self, attempt: LoginAttempt) -> Result<IssuedSession, AppError> {
         let email = validate::email(&attempt.email)?;
         validate::password_present(&attempt.password)?;
+        self.throttle.check(&email, attempt.ip.as_deref()).await?;
         let user = users::Entity::find()
             .filter(users::Column::Email.eq(&email))
             .one(&self.db)
@@ -169,6 +173,7 @@ impl AuthPort for AuthService {
                 .one(&self.db)
         };
         let Some(user) = verified else {
+            self.throttle.failed(&email, attempt.ip.as_deref()).await;
             let tenant_id = match &user {
                 Some(u) => first_membership(u.id)
                     .await
@@ -192,6 +197,7 @@ impl AuthPort for AuthService {
             tracing::info!(%email, "failed login");
             return Err(AppError::InvalidCredentials);
         };
+        self.throttle.succeeded(&email).await;
         let membership = first_membership(user.id)
             .await
             .or_internal("loading memberships")?

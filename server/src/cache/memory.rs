@@ -24,9 +24,14 @@ impl Expiry<String, Entry> for PerEntryTtl {
         _key: &String,
         value: &Entry,
         _now: Instant,
-        _current: Option<Duration>,
+        current: Option<Duration>,
     ) -> Option<Duration> {
-        Some(value.ttl)
+        // A counter keeps its first expiry; a replaced value gets its own.
+        if value.value.parse::<i64>().is_ok() {
+            current.or(Some(value.ttl))
+        } else {
+            Some(value.ttl)
+        }
     }
 }
 
@@ -60,6 +65,30 @@ impl Cache for MemoryCache {
         };
         self.inner.insert(key.to_owned(), entry).await;
         Ok(())
+    }
+
+    async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
+        let entry = self
+            .inner
+            .entry(key.to_owned())
+            .and_upsert_with(|current| async move {
+                match current {
+                    Some(e) => {
+                        let e = e.into_value();
+                        let n = e.value.parse::<i64>().unwrap_or(0) + 1;
+                        Entry {
+                            value: n.to_string(),
+                            ttl: e.ttl,
+                        }
+                    }
+                    None => Entry {
+                        value: "1".into(),
+                        ttl,
+                    },
+                }
+            })
+            .await;
+        Ok(entry.into_value().value.parse().unwrap_or(1))
     }
 
     async fn delete(&self, key: &str) -> Result<(), CacheError> {
@@ -98,5 +127,21 @@ mod tests {
         );
         cache.delete("a").await.unwrap();
         assert_eq!(cache.get("a").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn counters_count_and_expire_from_their_first_increment() {
+        let cache = MemoryCache::new(10);
+        let ttl = Duration::from_millis(150);
+        assert_eq!(cache.incr("n", ttl).await.unwrap(), 1);
+        assert_eq!(cache.incr("n", ttl).await.unwrap(), 2);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(cache.incr("n", ttl).await.unwrap(), 3);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            cache.incr("n", ttl).await.unwrap(),
+            1,
+            "expiry was extended"
+        );
     }
 }

@@ -40,6 +40,22 @@ impl Cache for RedisCache {
         self.conn.clone().pset_ex(key, value, ms).await.map_err(err)
     }
 
+    async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        // INCR, and set the expiry only when the key is new (NX), in one round trip.
+        let (n, _): (i64, i64) = redis::pipe()
+            .atomic()
+            .incr(key, 1)
+            .cmd("PEXPIRE")
+            .arg(key)
+            .arg(ms)
+            .arg("NX")
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(err)?;
+        Ok(n)
+    }
+
     async fn delete(&self, key: &str) -> Result<(), CacheError> {
         self.conn.clone().del::<_, ()>(key).await.map_err(err)
     }

@@ -40,3 +40,20 @@ async fn readiness_reports_redis_when_configured() {
     assert_eq!(reply.status, axum::http::StatusCode::OK);
     assert_eq!(reply.json()["cache"]["kind"], "redis");
 }
+
+#[tokio::test]
+async fn redis_counters_keep_their_first_expiry() {
+    let cache = RedisCache::connect(&redis_url()).await.unwrap();
+    let key = format!("test:{}:n", uuid::Uuid::new_v4().simple());
+    let ttl = Duration::from_millis(300);
+    assert_eq!(cache.incr(&key, ttl).await.unwrap(), 1);
+    assert_eq!(cache.incr(&key, ttl).await.unwrap(), 2);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(cache.incr(&key, ttl).await.unwrap(), 3);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        cache.incr(&key, ttl).await.unwrap(),
+        1,
+        "expiry was extended"
+    );
+}

@@ -89,7 +89,16 @@ pub fn leptos_options() -> LeptosOptions {
 
 /// App state over `db` with an in-process cache and the demo tenant seeded (no readings).
 pub async fn state_with_demo(db: &DatabaseConnection) -> (AppState, DemoTenant) {
-    let config = Config::for_tests("sqlite::memory:");
+    state_with_config(db, |_| {}).await
+}
+
+/// Like [`state_with_demo`], with the test configuration adjusted by `tune`.
+pub async fn state_with_config(
+    db: &DatabaseConnection,
+    tune: impl FnOnce(&mut Config),
+) -> (AppState, DemoTenant) {
+    let mut config = Config::for_tests("sqlite::memory:");
+    tune(&mut config);
     let demo = server::demo::seed::ensure(db, DEMO_EMAIL, DEMO_PASSWORD)
         .await
         .unwrap();
