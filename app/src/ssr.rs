@@ -27,15 +27,46 @@ pub struct Caller {
     pub tenant: TenantRef,
     /// The caller's role in that tenant.
     pub role: Role,
+    /// Set when the caller is an API key rather than a signed-in person.
+    pub api_key: Option<ApiKeyAccess>,
+}
+
+/// What the API key behind a request may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiKeyAccess {
+    /// Key id.
+    pub id: i64,
+    /// May read the tenant's data.
+    pub read: bool,
+    /// May send readings and nodes.
+    pub ingest: bool,
 }
 
 impl Caller {
-    /// Refuses unless the caller's role includes `required`.
+    /// Refuses unless the caller is a person whose role includes `required` (API keys never
+    /// act with a role: they only read or ingest, as their scopes say).
     pub fn require(&self, required: Role) -> Result<(), AppError> {
-        if self.role.at_least(required) {
+        if self.api_key.is_none() && self.role.at_least(required) {
             Ok(())
         } else {
             Err(AppError::Forbidden)
+        }
+    }
+
+    /// Refuses an API key without the `read` scope (people may always read their tenant).
+    pub fn require_read(&self) -> Result<(), AppError> {
+        match self.api_key {
+            Some(key) if !key.read => Err(AppError::Forbidden),
+            _ => Ok(()),
+        }
+    }
+
+    /// Allows operators and API keys with the `ingest` scope.
+    pub fn require_ingest(&self) -> Result<(), AppError> {
+        match self.api_key {
+            Some(key) if key.ingest => Ok(()),
+            Some(_) => Err(AppError::Forbidden),
+            None => self.require(Role::Operator),
         }
     }
 
@@ -117,6 +148,25 @@ pub trait AuthPort: Send + Sync {
         tenant_id: i64,
         ip: Option<String>,
     ) -> Result<Caller, AppError>;
+    /// Creates an API key for the caller's tenant (admin only); the secret is in the answer only.
+    async fn create_api_key(
+        &self,
+        caller: &Caller,
+        request: shared::auth::NewApiKey,
+        ip: Option<String>,
+    ) -> Result<shared::auth::CreatedApiKey, AppError>;
+    /// The tenant's API keys, newest first (admin only).
+    async fn list_api_keys(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<shared::auth::ApiKeyInfo>, AppError>;
+    /// Revokes one of the tenant's keys (admin only; 404 for another tenant's key).
+    async fn revoke_api_key(
+        &self,
+        caller: &Caller,
+        id: i64,
+        ip: Option<String>,
+    ) -> Result<(), AppError>;
     /// The caller's tenant's audit log, newest first (admin only).
     async fn audit_log(
         &self,
@@ -273,7 +323,26 @@ mod tests {
                 name: "T".into(),
             },
             role,
+            api_key: None,
         }
+    }
+
+    #[test]
+    fn api_keys_never_act_with_a_role_and_follow_their_scopes() {
+        let mut key = caller(Role::Admin);
+        key.api_key = Some(ApiKeyAccess {
+            id: 1,
+            read: false,
+            ingest: true,
+        });
+        assert_eq!(key.require(Role::Viewer), Err(AppError::Forbidden));
+        assert_eq!(key.require_read(), Err(AppError::Forbidden));
+        assert_eq!(key.require_ingest(), Ok(()));
+        assert_eq!(
+            caller(Role::Viewer).require_ingest(),
+            Err(AppError::Forbidden)
+        );
+        assert_eq!(caller(Role::Operator).require_ingest(), Ok(()));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! REST fallbacks for integrators under `/api/v1`, described by an OpenAPI 3 document
 //! generated from the handlers themselves.
 
+pub mod api_keys;
 pub mod auth;
 pub mod dashboard;
 pub mod extract;
@@ -60,6 +61,8 @@ pub fn documented(json_limit: usize, import_limit: usize) -> OpenApiRouter<AppSt
         .routes(routes!(auth::tenants))
         .routes(routes!(auth::current_tenant))
         .routes(routes!(auth::audit))
+        .routes(routes!(api_keys::create, api_keys::list))
+        .routes(routes!(api_keys::revoke))
         .routes(routes!(dashboard::summary))
         .routes(routes!(readings::get_readings))
         .layer(DefaultBodyLimit::max(json_limit))

@@ -1,5 +1,6 @@
 //! Credentials and sessions: argon2id password hashes and opaque, hashed session tokens.
 
+pub mod api_keys;
 pub mod audit;
 pub mod password;
 pub mod service;

@@ -94,6 +94,62 @@ pub struct AuditEntry {
     pub ip: Option<String>,
 }
 
+/// What an API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKeyScope {
+    /// Read the tenant's data.
+    Read,
+    /// Send readings and nodes.
+    Ingest,
+}
+
+/// Body of `POST /api/v1/api-keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NewApiKey {
+    /// A name saying what the key is for (1–100 characters).
+    pub name: String,
+    /// At least one scope.
+    pub scopes: Vec<ApiKeyScope>,
+}
+
+/// An API key as listed (never with its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ApiKeyInfo {
+    /// Key id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// The first characters of the key, to recognise it.
+    pub prefix: String,
+    /// Scopes.
+    pub scopes: Vec<ApiKeyScope>,
+    /// Created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Last used.
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Revoked (a revoked key no longer works).
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A key just created: the only time its secret is shown.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CreatedApiKey {
+    /// The key's details.
+    pub info: ApiKeyInfo,
+    /// The key itself; send it as `Authorization: Bearer <key>`. Store it now.
+    pub key: String,
+}
+
+impl std::fmt::Debug for CreatedApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedApiKey")
+            .field("info", &self.info)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

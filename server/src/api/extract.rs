@@ -23,24 +23,45 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         })
 }
 
-/// The caller of a REST route, from `Authorization: Bearer <token>`, acting in the tenant
-/// named by `X-Tenant-ID` (id or slug) or else in the session's tenant.
+/// The caller of a REST route, from `Authorization: Bearer <token>` (a session token or an
+/// API key), acting in the tenant named by `X-Tenant-ID` (id or slug) or else in the
+/// session's (or key's) tenant.
 pub struct ApiCaller(pub Caller);
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, AppError> {
+    let token = bearer(&parts.headers).ok_or(AppError::Unauthenticated)?;
+    let tenant = parts
+        .headers
+        .get("x-tenant-id")
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| AppError::validation("X-Tenant-ID", "is not text"))
+        })
+        .transpose()?;
+    state.services.auth.authenticate(token, tenant).await
+}
 
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;
 
+    /// People, and API keys with the `read` scope.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer(&parts.headers).ok_or(AppError::Unauthenticated)?;
-        let tenant = parts
-            .headers
-            .get("x-tenant-id")
-            .map(|v| {
-                v.to_str()
-                    .map_err(|_| AppError::validation("X-Tenant-ID", "is not text"))
-            })
-            .transpose()?;
-        Ok(Self(state.services.auth.authenticate(token, tenant).await?))
+        let caller = authenticate(parts, state).await?;
+        caller.require_read()?;
+        Ok(Self(caller))
+    }
+}
+
+/// A caller allowed to send data: an operator or admin, or an API key with the `ingest` scope.
+pub struct IngestCaller(pub Caller);
+
+impl FromRequestParts<AppState> for IngestCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = authenticate(parts, state).await?;
+        caller.require_ingest()?;
+        Ok(Self(caller))
     }
 }
 

@@ -1,6 +1,6 @@
 //! `POST /api/v1/readings` and `POST /api/v1/nodes`: bulk ingestion for integrators.
 
-use super::extract::{ApiBody, ApiCaller};
+use super::extract::{ApiBody, IngestCaller};
 use crate::error::{ApiError, OrInternal};
 use crate::ingest::{self, import::node_map, readings_json};
 use crate::state::AppState;
@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{header::CONTENT_TYPE, HeaderMap, StatusCode};
 use axum::Json;
 use shared::ingest::{ImportReport, ReadingInput};
-use shared::{AppError, Role};
+use shared::AppError;
 
 fn content_type(headers: &HeaderMap) -> String {
     headers
@@ -60,7 +60,7 @@ fn answer(report: ImportReport) -> (StatusCode, Json<ImportReport>) {
         (status = 200, description = "Imported (see rejections for refused rows)", body = ImportReport),
         (status = 400, description = "Malformed JSON", body = AppError),
         (status = 401, description = "Missing or invalid token", body = AppError),
-        (status = 403, description = "Role below operator", body = AppError),
+        (status = 403, description = "Below operator, or an API key without `ingest`", body = AppError),
         (status = 413, description = "Body over the size limit", body = AppError),
         (status = 415, description = "Neither JSON nor CSV", body = AppError),
         (status = 422, description = "Nothing importable; every row refused", body = ImportReport),
@@ -68,11 +68,10 @@ fn answer(report: ImportReport) -> (StatusCode, Json<ImportReport>) {
 )]
 pub async fn post_readings(
     State(state): State<AppState>,
-    ApiCaller(caller): ApiCaller,
+    IngestCaller(caller): IngestCaller,
     headers: HeaderMap,
     ApiBody(body): ApiBody,
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
-    caller.require(Role::Operator)?;
     let tenant = caller.tenant.id;
     let ct = content_type(&headers);
     let report = if ct == "application/json" {
@@ -134,18 +133,17 @@ pub async fn post_readings(
     responses(
         (status = 200, description = "inserted = new nodes, updated = changed nodes", body = ImportReport),
         (status = 401, description = "Missing or invalid token", body = AppError),
-        (status = 403, description = "Role below operator", body = AppError),
+        (status = 403, description = "Below operator, or an API key without `ingest`", body = AppError),
         (status = 415, description = "Not CSV", body = AppError),
         (status = 422, description = "Bad header, or every row refused", body = AppError),
     )
 )]
 pub async fn post_nodes(
     State(state): State<AppState>,
-    ApiCaller(caller): ApiCaller,
+    IngestCaller(caller): IngestCaller,
     headers: HeaderMap,
     ApiBody(body): ApiBody,
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
-    caller.require(Role::Operator)?;
     if !is_csv(&content_type(&headers)) {
         return Err(AppError::UnsupportedMediaType {
             expected: "text/csv".into(),

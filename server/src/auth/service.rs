@@ -2,7 +2,7 @@
 
 use super::audit::{self, Event};
 use super::throttle::Throttle;
-use super::{password, token};
+use super::{api_keys, password, token};
 use crate::error::OrInternal;
 use crate::storage::entities::{audit_log, memberships, sessions, users};
 use crate::storage::sql::stmt;
@@ -13,7 +13,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
-use shared::auth::{AuditEntry, TenantMembership, TenantRef};
+use shared::auth::{ApiKeyInfo, AuditEntry, CreatedApiKey, NewApiKey, TenantMembership, TenantRef};
 use shared::{validate, AppError, Role};
 
 /// Sessions stored in the database (works for one process and for many replicas).
@@ -134,6 +134,7 @@ impl AuthService {
             display_name: session.display_name,
             tenant: membership.tenant,
             role: membership.role,
+            api_key: None,
         })
     }
 }
@@ -241,7 +242,32 @@ impl AuthPort for AuthService {
         if token.is_empty() || token.len() > 128 {
             return Err(AppError::Unauthenticated);
         }
+        if token.starts_with(api_keys::KEY_PREFIX) {
+            return api_keys::authenticate(&self.db, token, tenant).await;
+        }
         self.caller_for(&token::digest(token), tenant).await
+    }
+
+    async fn create_api_key(
+        &self,
+        caller: &Caller,
+        request: NewApiKey,
+        ip: Option<String>,
+    ) -> Result<CreatedApiKey, AppError> {
+        api_keys::create(&self.db, caller, request, ip).await
+    }
+
+    async fn list_api_keys(&self, caller: &Caller) -> Result<Vec<ApiKeyInfo>, AppError> {
+        api_keys::list(&self.db, caller).await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        caller: &Caller,
+        id: i64,
+        ip: Option<String>,
+    ) -> Result<(), AppError> {
+        api_keys::revoke(&self.db, caller, id, ip).await
     }
 
     async fn logout(&self, token: &str, ip: Option<String>) -> Result<(), AppError> {

@@ -1,5 +1,6 @@
 //! sea-orm entities, one file per table.
 
+pub mod api_keys;
 pub mod audit_log;
 pub mod districts;
 pub mod latest_readings;

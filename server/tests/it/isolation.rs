@@ -22,6 +22,7 @@ struct World {
     a_tenant: i64,
     b_tenant: i64,
     b_node: i64,
+    b_key: i64,
 }
 
 async fn world(t: &TestDb) -> World {
@@ -49,6 +50,23 @@ async fn world(t: &TestDb) -> World {
     server::demo::feed::fill(&t.db, &demo, None, now)
         .await
         .unwrap();
+    let b_key = {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        server::storage::entities::api_keys::ActiveModel {
+            tenant_id: Set(b_tenant),
+            name: Set(B_MARKER.into()),
+            prefix: Set("rw_bbbbbbb".into()),
+            key_hash: Set("b".repeat(64)),
+            scopes: Set("read".into()),
+            created_by: Set(1),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&t.db)
+        .await
+        .unwrap()
+        .id
+    };
     let app = server::web::app(state);
     let a_token = login_token(&app).await;
     World {
@@ -58,6 +76,7 @@ async fn world(t: &TestDb) -> World {
         a_tenant: demo.tenant_id,
         b_tenant,
         b_node,
+        b_key,
     }
 }
 
@@ -99,6 +118,11 @@ fn rest_body(method: &Method, path: &str, b_node: i64) -> Option<(&'static str, 
             "node_id,name,kind\nBX1,hijack,pressure\n".into(),
         )),
         ("POST", "/api/v1/auth/logout") => None,
+        ("POST", "/api/v1/api-keys") => Some((
+            "application/json",
+            r#"{"name":"probe","scopes":["read"]}"#.to_owned(),
+        )),
+        ("DELETE", "/api/v1/api-keys/{id}") => None,
         ("GET", _) => None,
         other => panic!("no isolation case for {other:?}: add one"),
     }
@@ -126,9 +150,14 @@ async fn no_rest_route_answers_with_another_tenants_data() {
             if path == "/api/v1/auth/login" {
                 continue; // public by design: it takes credentials, not a tenant
             }
+            let b_id = if path.contains("api-keys") {
+                w.b_key
+            } else {
+                w.b_node
+            };
             let uri = format!(
                 "{}{}",
-                path.replace("{id}", &w.b_node.to_string()),
+                path.replace("{id}", &b_id.to_string()),
                 if path.contains("readings") && method == Method::GET {
                     "?metric=pressure"
                 } else {
@@ -172,6 +201,12 @@ async fn no_rest_route_answers_with_another_tenants_data() {
     }
     assert!(checked >= 20, "only {checked} calls made");
     assert_eq!(b_rows(&w).await, before, "B's readings changed");
+    let b_key = server::storage::entities::api_keys::Entity::find_by_id(w.b_key)
+        .one(&w.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(b_key.revoked_at.is_none(), "A revoked B's API key");
     // Logout with B's tenant header is refused too, and A's session survives it.
     let req = Request::post("/api/v1/auth/logout")
         .header("authorization", format!("Bearer {}", w.a_token))

@@ -1,5 +1,6 @@
 //! Integration tests of the server: one test binary (links once), one module per area.
 
+mod api_keys;
 mod auth_throttle;
 mod http_api;
 mod ingest;
