@@ -9,8 +9,19 @@ use server::ingest::{import_nodes, import_readings};
 use server::storage::entities::readings;
 use std::io::Write;
 
+/// The labelled development set beside the checkout (`../shared/bench/leaks`), or
+/// `ROCCAVINA_BENCH_LEAKS` when it lives elsewhere.
 fn bench_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench/leaks")
+    let dir = std::env::var_os("ROCCAVINA_BENCH_LEAKS").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench/leaks"),
+        std::path::PathBuf::from,
+    );
+    assert!(
+        dir.join("readings.csv").exists(),
+        "benchmark data not found in {}: set ROCCAVINA_BENCH_LEAKS",
+        dir.display()
+    );
+    dir
 }
 
 /// The first `lines` data lines of the benchmark readings, with the header.
