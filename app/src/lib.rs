@@ -12,7 +12,9 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
-use pages::{dashboard::DashboardPage, login::LoginPage, not_found::NotFound};
+use pages::{
+    dashboard::DashboardPage, login::LoginPage, not_found::NotFound, register::RegisterPage,
+};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -45,6 +47,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/auth/login") view=LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/auth/register") view=RegisterPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=ProtectedLayout ssr=SsrMode::Async>
                     <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
                 </ParentRoute>

@@ -130,6 +130,19 @@ pub struct IssuedSession {
 pub trait AuthPort: Send + Sync {
     /// Checks the password and opens a session.
     async fn login(&self, attempt: LoginAttempt) -> Result<IssuedSession, AppError>;
+    /// Creates an account (and a tenant, or joins one by invitation) and opens a session.
+    async fn register(
+        &self,
+        request: shared::auth::RegisterRequest,
+        ip: Option<String>,
+    ) -> Result<IssuedSession, AppError>;
+    /// Creates an invitation to the caller's tenant (admin only); the code is shown once.
+    async fn create_invitation(
+        &self,
+        caller: &Caller,
+        request: shared::auth::NewInvitation,
+        ip: Option<String>,
+    ) -> Result<shared::auth::CreatedInvitation, AppError>;
     /// Resolves a session token to its caller, acting in `tenant` (an id or slug, e.g. from
     /// `X-Tenant-ID`) or else in the session's current tenant. `Unauthenticated` for a bad
     /// or expired token, `Forbidden` for a tenant the user is not (or no longer) a member of.

@@ -8,6 +8,7 @@ mod m20261127_000002_create_nodes_readings;
 mod m20261127_000003_create_sessions;
 mod m20261127_000004_create_audit_log;
 mod m20261127_000005_create_api_keys;
+mod m20261127_000006_create_invitations;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_create_sessions::Migration),
             Box::new(m20261127_000004_create_audit_log::Migration),
             Box::new(m20261127_000005_create_api_keys::Migration),
+            Box::new(m20261127_000006_create_invitations::Migration),
         ]
     }
 }

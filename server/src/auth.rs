@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod password;
+pub mod registration;
 pub mod service;
 pub mod throttle;
 pub mod token;

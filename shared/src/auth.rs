@@ -150,6 +150,72 @@ impl std::fmt::Debug for CreatedApiKey {
     }
 }
 
+/// How a new account enters the product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Enrolment {
+    /// Create a new tenant and become its admin.
+    CreateTenant {
+        /// The utility's display name.
+        tenant_name: String,
+    },
+    /// Join an existing tenant with an invitation code from its admin.
+    Join {
+        /// The invitation code.
+        code: String,
+    },
+}
+
+/// Body of `POST /api/v1/auth/register`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RegisterRequest {
+    /// Login email.
+    pub email: String,
+    /// Password (at least 12 characters, not the email, not a common password).
+    pub password: String,
+    /// Name shown to colleagues.
+    pub display_name: String,
+    /// New tenant, or invitation.
+    pub enrolment: Enrolment,
+}
+
+impl std::fmt::Debug for RegisterRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterRequest")
+            .field("email", &self.email)
+            .field("display_name", &self.display_name)
+            .field("enrolment", &self.enrolment)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Body of `POST /api/v1/invitations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NewInvitation {
+    /// The role the invited person will hold.
+    pub role: Role,
+}
+
+/// An invitation just created; the code is shown only now.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CreatedInvitation {
+    /// Give this code to the person joining.
+    pub code: String,
+    /// The role they will hold.
+    pub role: Role,
+    /// After this the code no longer works.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl std::fmt::Debug for CreatedInvitation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedInvitation")
+            .field("role", &self.role)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

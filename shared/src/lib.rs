@@ -8,6 +8,7 @@ pub mod error;
 pub mod ingest;
 pub mod metric;
 pub mod node;
+pub mod password_policy;
 pub mod role;
 pub mod series;
 pub mod validate;

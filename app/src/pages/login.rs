@@ -48,6 +48,7 @@ pub fn LoginPage() -> impl IntoView {
                         {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
+                <p class="muted">"New here? " <a href="/auth/register">"Create an account"</a></p>
             </section>
         </main>
     }

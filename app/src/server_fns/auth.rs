@@ -4,10 +4,12 @@ mod current_user;
 mod list_tenants;
 mod login;
 mod logout;
+mod register;
 mod switch_tenant;
 
 pub use current_user::{current_user, CurrentUser};
 pub use list_tenants::{list_tenants, ListTenants};
 pub use login::{login, Login};
 pub use logout::{logout, Logout};
+pub use register::{register, Register};
 pub use switch_tenant::{switch_tenant, SwitchTenant};

@@ -154,3 +154,64 @@ pub struct AuditQuery {
     /// Entries to return.
     pub limit: Option<u64>,
 }
+
+/// Creates an account: a new tenant with you as admin, or joining one with an invitation
+/// code. Answers with a bearer token, as login does.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register",
+    tag = "auth",
+    request_body = shared::auth::RegisterRequest,
+    responses(
+        (status = 201, description = "Registered and signed in", body = LoginResponse),
+        (status = 422, description = "Invalid email, password, name or invitation code", body = shared::AppError),
+    )
+)]
+pub async fn register(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<shared::auth::RegisterRequest>,
+) -> Result<(axum::http::StatusCode, Json<LoginResponse>), ApiError> {
+    let issued = state.services.auth.register(body, ip).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(LoginResponse {
+            access_token: issued.token.expose().to_owned(),
+            token_type: "Bearer".into(),
+            expires_in: issued.expires_in_secs,
+            user: issued.caller.session_user(),
+        }),
+    ))
+}
+
+/// Creates an invitation code to the current tenant with a role (admin); valid 7 days, once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations",
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = shared::auth::NewInvitation,
+    responses(
+        (status = 201, description = "Created; hand the code to the person joining", body = shared::auth::CreatedInvitation),
+        (status = 403, description = "Not an admin of the tenant", body = shared::AppError),
+    )
+)]
+pub async fn invite(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<shared::auth::NewInvitation>,
+) -> Result<
+    (
+        axum::http::StatusCode,
+        Json<shared::auth::CreatedInvitation>,
+    ),
+    ApiError,
+> {
+    let created = state
+        .services
+        .auth
+        .create_invitation(&caller, body, ip)
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(created)))
+}

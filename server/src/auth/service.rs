@@ -2,7 +2,7 @@
 
 use super::audit::{self, Event};
 use super::throttle::Throttle;
-use super::{api_keys, password, token};
+use super::{api_keys, password, registration, token};
 use crate::error::OrInternal;
 use crate::storage::entities::{audit_log, memberships, sessions, users};
 use crate::storage::sql::stmt;
@@ -13,7 +13,10 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
-use shared::auth::{ApiKeyInfo, AuditEntry, CreatedApiKey, NewApiKey, TenantMembership, TenantRef};
+use shared::auth::{
+    ApiKeyInfo, AuditEntry, CreatedApiKey, CreatedInvitation, NewApiKey, NewInvitation,
+    RegisterRequest, TenantMembership, TenantRef,
+};
 use shared::{validate, AppError, Role};
 
 /// Sessions stored in the database (works for one process and for many replicas).
@@ -116,6 +119,34 @@ impl AuthService {
             .collect()
     }
 
+    /// Stores a new session for `user_id` in `tenant_id` and returns its token.
+    async fn open_session(
+        &self,
+        user_id: i64,
+        tenant_id: i64,
+        ip: Option<String>,
+    ) -> Result<IssuedSession, AppError> {
+        let clear = token::generate();
+        let hash = token::digest(&clear);
+        let now = Utc::now();
+        sessions::Entity::insert(sessions::ActiveModel {
+            token_hash: Set(hash.clone()),
+            user_id: Set(user_id),
+            tenant_id: Set(tenant_id),
+            created_at: Set(now),
+            expires_at: Set(now + self.ttl),
+            ip: Set(ip),
+        })
+        .exec_without_returning(&self.db)
+        .await
+        .or_internal("storing a session")?;
+        Ok(IssuedSession {
+            token: SessionToken::new(clear),
+            expires_in_secs: self.ttl.num_seconds(),
+            caller: self.caller_for(&hash, None).await?,
+        })
+    }
+
     async fn caller_for(&self, token_hash: &str, tenant: Option<&str>) -> Result<Caller, AppError> {
         let session = self
             .session(token_hash)
@@ -203,21 +234,10 @@ impl AuthPort for AuthService {
             .await
             .or_internal("loading memberships")?
             .ok_or(AppError::Forbidden)?;
-        let clear = token::generate();
-        let hash = token::digest(&clear);
-        let now = Utc::now();
-        sessions::Entity::insert(sessions::ActiveModel {
-            token_hash: Set(hash.clone()),
-            user_id: Set(user.id),
-            tenant_id: Set(membership.tenant_id),
-            created_at: Set(now),
-            expires_at: Set(now + self.ttl),
-            ip: Set(attempt.ip.clone()),
-        })
-        .exec_without_returning(&self.db)
-        .await
-        .or_internal("storing a session")?;
-        let caller = self.caller_for(&hash, None).await?;
+        let issued = self
+            .open_session(user.id, membership.tenant_id, attempt.ip.clone())
+            .await?;
+        let caller = issued.caller.clone();
         audit::record(
             &self.db,
             Event {
@@ -231,11 +251,25 @@ impl AuthPort for AuthService {
         )
         .await;
         tracing::info!(user_id = user.id, tenant = %caller.tenant.slug, "login");
-        Ok(IssuedSession {
-            token: SessionToken::new(clear),
-            expires_in_secs: self.ttl.num_seconds(),
-            caller,
-        })
+        Ok(issued)
+    }
+
+    async fn register(
+        &self,
+        request: RegisterRequest,
+        ip: Option<String>,
+    ) -> Result<IssuedSession, AppError> {
+        let (user_id, tenant_id) = registration::register(&self.db, request, ip.clone()).await?;
+        self.open_session(user_id, tenant_id, ip).await
+    }
+
+    async fn create_invitation(
+        &self,
+        caller: &Caller,
+        request: NewInvitation,
+        ip: Option<String>,
+    ) -> Result<CreatedInvitation, AppError> {
+        registration::invite(&self.db, caller, request, ip).await
     }
 
     async fn authenticate(&self, token: &str, tenant: Option<&str>) -> Result<Caller, AppError> {

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit_log;
 pub mod districts;
+pub mod invitations;
 pub mod latest_readings;
 pub mod memberships;
 pub mod nodes;

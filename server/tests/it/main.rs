@@ -6,6 +6,7 @@ mod http_api;
 mod ingest;
 mod isolation;
 mod redis_cache;
+mod register;
 mod series;
 mod ssr;
 mod storage;
