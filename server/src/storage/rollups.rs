@@ -132,9 +132,9 @@ async fn refresh_once(db: &DatabaseConnection) -> Result<u64, DbErr> {
         DbBackend::Postgres => (PG_HOURLY, PG_DAILY),
         _ => (SQLITE_HOURLY, SQLITE_DAILY),
     };
-    let txn = db
-        .begin_with_config(Some(IsolationLevel::RepeatableRead), None)
-        .await?;
+    // SQLite serialises writers anyway (and rejects the setting).
+    let isolation = (backend == DbBackend::Postgres).then_some(IsolationLevel::RepeatableRead);
+    let txn = db.begin_with_config(isolation, None).await?;
     txn.execute(Statement::from_string(backend, hourly)).await?;
     txn.execute(Statement::from_string(backend, daily)).await?;
     let cleared = txn
