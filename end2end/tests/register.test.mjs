@@ -33,6 +33,7 @@ test("registering a new utility opens its own empty workspace", async () => {
   await page.click("button[type=submit]");
   await page.waitForURL(`${BASE_URL}/`, { timeout: 15_000 });
   await page.getByText("No nodes yet").waitFor();
+  await page.getByText("No readings in the last 24 hours").waitFor();
   assert.equal(await page.getByTestId("tenant-name").textContent(), `Acqua Sud ${stamp}`);
   assert.equal(await page.getByTestId("kpi-nodes").textContent(), "0");
   await screenshot(page, "register-new-workspace");

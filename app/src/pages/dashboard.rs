@@ -86,7 +86,17 @@ fn SummaryView(summary: DashboardSummary) -> impl IntoView {
         </Show>
         <section class="card">
             <h2>"Last 24 hours by metric"</h2>
-            <MetricTable rows=summary.metrics_24h.clone() />
+            {if summary.metrics_24h.is_empty() {
+                view! {
+                    <p class="empty">
+                        "No readings in the last 24 hours. Send them with POST /api/v1/readings or "
+                        "import a CSV file."
+                    </p>
+                }
+                    .into_any()
+            } else {
+                view! { <MetricTable rows=summary.metrics_24h.clone() /> }.into_any()
+            }}
         </section>
     }
     .into_any()
