@@ -1,10 +1,9 @@
 //! `POST /api/v1/readings` and `POST /api/v1/nodes`: bulk ingestion for integrators.
 
 use super::extract::{ApiBody, IngestCaller};
-use crate::error::{ApiError, OrInternal};
-use crate::ingest::{self, import::node_map, readings_json};
+use crate::error::ApiError;
+use crate::ingest;
 use crate::state::AppState;
-use crate::storage::rollups;
 use axum::extract::State;
 use axum::http::{header::CONTENT_TYPE, HeaderMap, StatusCode};
 use axum::Json;
@@ -79,22 +78,9 @@ pub async fn post_readings(
             serde_json::from_slice(&body).map_err(|e| AppError::BadRequest {
                 message: format!("expected a JSON array of readings: {e}"),
             })?;
-        let (parsed, rejections) = readings_json::parse(&items);
-        let mut report = ImportReport::default();
-        for r in rejections {
-            report.reject(r.line, r.field, r.reason);
-        }
-        let nodes = node_map(&state.db, tenant)
+        ingest::import::import_json(&state.db, tenant, &items)
             .await
-            .or_internal("loading nodes")?;
-        ingest::import::write_parsed(&state.db, tenant, &nodes, parsed, &mut report)
-            .await
-            .or_internal("storing readings")?;
-        rollups::refresh(&state.db)
-            .await
-            .or_internal("refreshing rollups")?;
-        report.rejections.sort_by_key(|r| r.line);
-        report
+            .map_err(|e| e.into_app_error())?
     } else if is_csv(&ct) {
         let input = std::io::Cursor::new(body);
         ingest::import_readings(

@@ -175,10 +175,17 @@ pub async fn authenticate(
             return Err(AppError::Forbidden);
         }
     }
-    let mut used: api_keys::ActiveModel = row.clone().into();
-    used.last_used_at = Set(Some(Utc::now()));
-    if let Err(e) = used.update(db).await {
-        tracing::warn!(error = %e, "could not record API key use");
+    // Record use at most once a minute: a busy integration must not cost a write per call.
+    let now = Utc::now();
+    if row
+        .last_used_at
+        .is_none_or(|at| now - at > chrono::Duration::minutes(1))
+    {
+        let mut used: api_keys::ActiveModel = row.clone().into();
+        used.last_used_at = Set(Some(now));
+        if let Err(e) = used.update(db).await {
+            tracing::warn!(error = %e, "could not record API key use");
+        }
     }
     let scopes = scopes_of(&row.scopes);
     Ok(Caller {

@@ -188,6 +188,24 @@ pub async fn import_readings<R: Read + Send + 'static>(
     Ok(report)
 }
 
+/// Imports readings sent as a JSON array (see `readings_json`) into `tenant_id`.
+pub async fn import_json(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+    items: &[serde_json::Value],
+) -> Result<ImportReport, ImportError> {
+    let (parsed, rejections) = super::readings_json::parse(items);
+    let mut report = ImportReport::default();
+    for r in rejections {
+        report.reject(r.line, r.field, r.reason);
+    }
+    let nodes = node_map(db, tenant_id).await?;
+    write_parsed(db, tenant_id, &nodes, parsed, &mut report).await?;
+    rollups::refresh(db).await?;
+    report.rejections.sort_by_key(|r| r.line);
+    Ok(report)
+}
+
 /// Creates or updates the nodes (and districts) of a nodes CSV in `tenant_id`.
 /// `inserted` counts new nodes, `updated` changed ones, `unchanged` the rest.
 pub async fn import_nodes<R: Read>(
