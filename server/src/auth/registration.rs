@@ -79,6 +79,10 @@ pub async fn register(
         .await
         .or_internal("hashing a password")?
         .or_internal("hashing a password")?;
+    let _writer = match sea_orm::ConnectionTrait::get_database_backend(db) {
+        sea_orm::DbBackend::Sqlite => Some(crate::storage::SQLITE_WRITER.lock().await),
+        _ => None,
+    };
     let txn = db.begin().await.or_internal("starting a registration")?;
     let exists = users::Entity::find()
         .filter(users::Column::Email.eq(&email))

@@ -1,7 +1,7 @@
 //! Opening the database and bringing its schema up to date.
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use std::time::Duration;
 
 /// Connects to `url`, creating the SQLite file's folder when needed, and applies migrations.
@@ -19,13 +19,16 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // Per connection, so every pooled SQLite connection gets them: WAL lets readers (the
+        // dashboard) run while a writer (an import) commits; foreign keys are enforced; a
+        // writer waits for another process's write instead of failing at once.
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+        });
     let db = Database::connect(options).await?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        // WAL lets readers (the dashboard) run while a writer (an import) commits.
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;")
-            .await?;
-    }
     Migrator::up(&db, None).await?;
     Ok(db)
 }

@@ -105,6 +105,76 @@ async fn upserts_are_idempotent_and_latest_never_moves_back() {
 }
 
 #[tokio::test]
+async fn concurrent_writers_of_the_same_fresh_rows_store_each_once() {
+    each_engine(|db| async move {
+        let (_, demo) = state_with_demo(&db).await;
+        let nodes = [demo.node_ids["P01"], demo.node_ids["P02"]];
+        // Four writers: the 1st and 2nd send identical rows, the 3rd overlaps both halves of
+        // the span with different values, the 4th is disjoint.
+        let batch = |offset: i64, value: f64| -> Vec<NewReading> {
+            (0..200)
+                .flat_map(|i| {
+                    nodes.map(|node_id| NewReading {
+                        node_id,
+                        metric: Metric::Pressure,
+                        ts: at("2026-05-01T00:00:00Z") + Duration::minutes(15 * (i + offset)),
+                        value: value + i as f64 / 100.0,
+                        quality: 0,
+                    })
+                })
+                .collect()
+        };
+        let batches = [
+            batch(0, 3.0),
+            batch(0, 3.0),
+            batch(100, 4.0),
+            batch(1000, 2.0),
+        ];
+        let writers: Vec<_> = batches
+            .iter()
+            .cloned()
+            .map(|rows| {
+                let db = db.clone();
+                tokio::spawn(async move { upsert(&db, demo.tenant_id, &rows).await.unwrap() })
+            })
+            .collect();
+        let mut inserted = 0;
+        for w in writers {
+            inserted += w.await.unwrap().inserted;
+        }
+        // Distinct keys: steps 0..300 and 1000..1200 for both nodes.
+        assert_eq!(inserted, 2 * (300 + 200));
+        assert_eq!(
+            readings_table::Entity::find().count(&db).await.unwrap(),
+            2 * (300 + 200)
+        );
+        server::storage::rollups::refresh(&db).await.unwrap();
+        // Whichever writer won each key, the rollups equal aggregates of the stored rows.
+        let stored: Vec<NewReading> = readings_table::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| NewReading {
+                node_id: r.node_id,
+                metric: Metric::from_code(r.metric).unwrap(),
+                ts: r.ts,
+                value: r.value,
+                quality: r.quality,
+            })
+            .collect();
+        let hourly = buckets(&db, "readings_hourly").await;
+        assert!(hourly.iter().all(|h| h.count == 4), "an hour counted twice");
+        assert_buckets(&hourly, &expected(&stored, Duration::hours(1)));
+        assert_buckets(
+            &buckets(&db, "readings_daily").await,
+            &expected(&stored, Duration::days(1)),
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn summary_equals_aggregates_computed_from_the_generated_rows() {
     each_engine(|db| async move {
         let (_, demo) = state_with_demo(&db).await;

@@ -1,11 +1,20 @@
-//! The PostgreSQL write path: `COPY` into a temporary staging table, then set-based
-//! statements that insert new rows (merging them into the rollups), update changed ones (a
-//! second pass that only runs when the batch met existing rows, so a fresh bulk load pays for
-//! one pass; changed hours are queued for the rollup refresh, since a replaced value cannot
-//! be merged) and move the latest values forward — all in one transaction.
+//! The PostgreSQL write path, one transaction per batch, rows sorted by (node, metric, ts) so
+//! the unique index is written in key order:
+//!
+//! * **fresh data** (no stored reading of any of the batch's series inside the batch's time
+//!   span — the common case of a bulk load or of live data moving forward): binary `COPY`
+//!   straight into `readings`, with the hourly/daily rollup contributions and the latest
+//!   values computed here and merged by two small set-based statements. A concurrent writer
+//!   that stored the same keys first makes the `COPY` fail on the unique index; the batch
+//!   then rolls back to a savepoint and takes the second path.
+//! * **overlapping data**: `COPY` into a temporary staging table, then set-based statements
+//!   that insert new rows (merging them into the rollups), update changed ones (changed
+//!   hours are queued for the rollup refresh, since a replaced value cannot be merged) and
+//!   move the latest values forward.
 
 use super::{NewReading, WriteCounts};
 use crate::storage::partitions;
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::fmt::Write;
 
@@ -85,13 +94,228 @@ FROM readings_staging ORDER BY node_id, metric, ts DESC
 ON CONFLICT (node_id, metric) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value
 WHERE EXCLUDED.ts >= latest_readings.ts";
 
+/// Does any stored reading of the batch's series fall inside that series' span in the batch?
+const OVERLAPS: &str = "
+SELECT EXISTS (
+    SELECT 1 FROM unnest($1::bigint[], $2::smallint[], $3::timestamptz[], $4::timestamptz[])
+        AS s(node_id, metric, lo, hi)
+    WHERE EXISTS (SELECT 1 FROM readings r
+                  WHERE r.node_id = s.node_id AND r.metric = s.metric
+                    AND r.ts >= s.lo AND r.ts <= s.hi))";
+
+/// Merges precomputed bucket contributions (`{table}` is a rollup table).
+const MERGE_ROLLUP: &str = "
+INSERT INTO {table}
+    (tenant_id, node_id, metric, bucket, count, min_value, max_value, sum_value, last_ts, last_value)
+SELECT $1::bigint, * FROM unnest($2::bigint[], $3::smallint[], $4::timestamptz[], $5::bigint[],
+    $6::float8[], $7::float8[], $8::float8[], $9::timestamptz[], $10::float8[])
+ON CONFLICT (node_id, metric, bucket) DO UPDATE SET
+    count = {table}.count + EXCLUDED.count,
+    min_value = LEAST({table}.min_value, EXCLUDED.min_value),
+    max_value = GREATEST({table}.max_value, EXCLUDED.max_value),
+    sum_value = {table}.sum_value + EXCLUDED.sum_value,
+    last_value = CASE WHEN EXCLUDED.last_ts >= {table}.last_ts
+                      THEN EXCLUDED.last_value ELSE {table}.last_value END,
+    last_ts = GREATEST({table}.last_ts, EXCLUDED.last_ts)";
+
+const MERGE_LATEST: &str = "
+INSERT INTO latest_readings (tenant_id, node_id, metric, ts, value)
+SELECT $1::bigint, * FROM unnest($2::bigint[], $3::smallint[], $4::timestamptz[], $5::float8[])
+ON CONFLICT (node_id, metric) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value
+WHERE EXCLUDED.ts >= latest_readings.ts";
+
+/// `rows` must be unique per (node, metric, ts).
 pub(super) async fn upsert(
     pool: &PgPool,
     tenant_id: i64,
     rows: &[NewReading],
 ) -> Result<WriteCounts, sqlx::Error> {
+    let mut rows = rows.to_vec();
+    rows.sort_unstable_by_key(|r| (r.node_id, r.metric.code(), r.ts));
+    let rows = &rows[..];
     partitions::ensure_for(pool, rows.iter().map(|r| r.ts)).await?;
     let mut tx = pool.begin().await?;
+    let series = Series::of(rows);
+    let (overlaps,): (bool,) = sqlx::query_as(OVERLAPS)
+        .bind(&series.node)
+        .bind(&series.metric)
+        .bind(&series.first_ts)
+        .bind(&series.last_ts)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !overlaps {
+        sqlx::query("SAVEPOINT fresh").execute(&mut *tx).await?;
+        match copy_fresh(&mut tx, tenant_id, rows, &series).await {
+            Ok(()) => {
+                tx.commit().await?;
+                return Ok(WriteCounts {
+                    inserted: rows.len() as u64,
+                    ..WriteCounts::default()
+                });
+            }
+            Err(e) if is_unique_violation(&e) => {
+                // A concurrent writer stored some of these keys first.
+                sqlx::query("ROLLBACK TO SAVEPOINT fresh")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    staged(tx, tenant_id, rows).await
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "23505")
+}
+
+/// The fresh-data path: binary `COPY` into `readings`, then the rollups and latest values.
+async fn copy_fresh(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    tenant_id: i64,
+    rows: &[NewReading],
+    series: &Series,
+) -> Result<(), sqlx::Error> {
+    let mut copy = tx
+        .copy_in_raw(
+            "COPY readings (tenant_id, node_id, metric, ts, value, quality) \
+             FROM STDIN (FORMAT binary)",
+        )
+        .await?;
+    let mut buf: Vec<u8> = Vec::with_capacity(COPY_CHUNK + 128);
+    buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    buf.extend_from_slice(&0i32.to_be_bytes()); // flags
+    buf.extend_from_slice(&0i32.to_be_bytes()); // header extension length
+    for r in rows {
+        buf.extend_from_slice(&6i16.to_be_bytes());
+        field(&mut buf, &tenant_id.to_be_bytes());
+        field(&mut buf, &r.node_id.to_be_bytes());
+        field(&mut buf, &r.metric.code().to_be_bytes());
+        field(&mut buf, &pg_micros(r.ts).to_be_bytes());
+        field(&mut buf, &r.value.to_bits().to_be_bytes());
+        field(&mut buf, &r.quality.to_be_bytes());
+        if buf.len() >= COPY_CHUNK {
+            copy.send(buf.as_slice()).await?;
+            buf.clear();
+        }
+    }
+    buf.extend_from_slice(&(-1i16).to_be_bytes());
+    copy.send(buf.as_slice()).await?;
+    copy.finish().await?;
+    for (table, width) in [("readings_hourly", 3_600), ("readings_daily", 86_400)] {
+        let b = Buckets::of(rows, width);
+        sqlx::query(&MERGE_ROLLUP.replace("{table}", table))
+            .bind(tenant_id)
+            .bind(b.node)
+            .bind(b.metric)
+            .bind(b.bucket)
+            .bind(b.count)
+            .bind(b.min)
+            .bind(b.max)
+            .bind(b.sum)
+            .bind(b.last_ts)
+            .bind(b.last_value)
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query(MERGE_LATEST)
+        .bind(tenant_id)
+        .bind(&series.node)
+        .bind(&series.metric)
+        .bind(&series.last_ts)
+        .bind(&series.last_value)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+fn field(buf: &mut Vec<u8>, bytes: &[u8]) {
+    buf.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+    buf.extend_from_slice(bytes);
+}
+
+/// PostgreSQL's binary timestamp: microseconds since 2000-01-01 00:00 UTC.
+fn pg_micros(ts: DateTime<Utc>) -> i64 {
+    const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+    ts.timestamp_micros() - PG_EPOCH_MICROS
+}
+
+/// Each (node, metric) series of a sorted batch: its span and last value.
+#[derive(Default)]
+struct Series {
+    node: Vec<i64>,
+    metric: Vec<i16>,
+    first_ts: Vec<DateTime<Utc>>,
+    last_ts: Vec<DateTime<Utc>>,
+    last_value: Vec<f64>,
+}
+
+impl Series {
+    fn of(sorted: &[NewReading]) -> Self {
+        let mut s = Series::default();
+        for group in sorted.chunk_by(|a, b| a.node_id == b.node_id && a.metric == b.metric) {
+            let (first, last) = (group[0], group[group.len() - 1]);
+            s.node.push(first.node_id);
+            s.metric.push(first.metric.code());
+            s.first_ts.push(first.ts);
+            s.last_ts.push(last.ts);
+            s.last_value.push(last.value);
+        }
+        s
+    }
+}
+
+/// Rollup contributions of a sorted batch to buckets `width` seconds wide (UTC-aligned).
+#[derive(Default)]
+struct Buckets {
+    node: Vec<i64>,
+    metric: Vec<i16>,
+    bucket: Vec<DateTime<Utc>>,
+    count: Vec<i64>,
+    min: Vec<f64>,
+    max: Vec<f64>,
+    sum: Vec<f64>,
+    last_ts: Vec<DateTime<Utc>>,
+    last_value: Vec<f64>,
+}
+
+impl Buckets {
+    fn of(sorted: &[NewReading], width: i64) -> Self {
+        let start = |r: &NewReading| r.ts.timestamp().div_euclid(width) * width;
+        let mut b = Buckets::default();
+        for group in sorted
+            .chunk_by(|a, b| a.node_id == b.node_id && a.metric == b.metric && start(a) == start(b))
+        {
+            let last = group[group.len() - 1];
+            b.node.push(last.node_id);
+            b.metric.push(last.metric.code());
+            b.bucket
+                .push(DateTime::from_timestamp(start(&last), 0).unwrap_or_default());
+            b.count.push(group.len() as i64);
+            b.min
+                .push(group.iter().map(|r| r.value).fold(f64::INFINITY, f64::min));
+            b.max.push(
+                group
+                    .iter()
+                    .map(|r| r.value)
+                    .fold(f64::NEG_INFINITY, f64::max),
+            );
+            b.sum.push(group.iter().map(|r| r.value).sum());
+            b.last_ts.push(last.ts);
+            b.last_value.push(last.value);
+        }
+        b
+    }
+}
+
+/// The overlapping-data path (see the module documentation).
+async fn staged(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    tenant_id: i64,
+    rows: &[NewReading],
+) -> Result<WriteCounts, sqlx::Error> {
     sqlx::query(
         "CREATE TEMP TABLE IF NOT EXISTS readings_staging (
             node_id BIGINT NOT NULL, metric SMALLINT NOT NULL, ts TIMESTAMPTZ NOT NULL,

@@ -82,6 +82,10 @@ pub(super) async fn upsert(
     tenant_id: i64,
     rows: &[NewReading],
 ) -> Result<WriteCounts, DbErr> {
+    // SQLite has one writer at a time; a deferred transaction that reads and then writes
+    // fails with "database is locked" instead of waiting when another connection writes
+    // meanwhile, so this process's writers queue here.
+    let _writer = crate::storage::SQLITE_WRITER.lock().await;
     let txn = db.begin().await?;
     let mut counts = WriteCounts::default();
     let mut changed = Vec::new();
