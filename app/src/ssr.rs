@@ -11,8 +11,10 @@ use shared::dashboard::DashboardSummary;
 use shared::{AppError, Role};
 use std::sync::Arc;
 
-/// Name of the cookie that carries the browser session token.
-pub const SESSION_COOKIE: &str = "rw_session";
+/// Name of the cookie that carries the browser's short-lived access token (a JWT).
+pub const ACCESS_COOKIE: &str = "rw_access";
+/// Name of the cookie that carries the browser's refresh token (opaque, works once).
+pub const REFRESH_COOKIE: &str = "rw_refresh";
 
 /// The authenticated caller of a server function or REST route.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,13 +116,17 @@ pub struct LoginAttempt {
     pub ip: Option<String>,
 }
 
-/// A session the auth port has just issued.
+/// Tokens the auth port has just issued (at sign-in or on refresh).
 #[derive(Debug, Clone)]
 pub struct IssuedSession {
-    /// The token to hand to the client.
-    pub token: SessionToken,
-    /// Lifetime in seconds.
+    /// The access token (JWT) to send as `Authorization: Bearer` or in the access cookie.
+    pub access_token: SessionToken,
+    /// Access token lifetime in seconds.
     pub expires_in_secs: i64,
+    /// The refresh token: works once, and gets a new pair.
+    pub refresh_token: SessionToken,
+    /// Seconds the session (the refresh token family) may still be refreshed.
+    pub refresh_expires_in_secs: i64,
     /// Who signed in.
     pub caller: Caller,
 }
@@ -143,21 +149,39 @@ pub trait AuthPort: Send + Sync {
         request: shared::auth::NewInvitation,
         ip: Option<String>,
     ) -> Result<shared::auth::CreatedInvitation, AppError>;
-    /// Resolves a session token to its caller, acting in `tenant` (an id or slug, e.g. from
-    /// `X-Tenant-ID`) or else in the session's current tenant. `Unauthenticated` for a bad
-    /// or expired token, `Forbidden` for a tenant the user is not (or no longer) a member of.
+    /// Resolves an access token or API key to its caller, acting in `tenant` (an id or slug,
+    /// e.g. from `X-Tenant-ID`) or else in the session's current tenant. `Unauthenticated`
+    /// for a bad or expired token, `Forbidden` for a tenant the user is not (or no longer) a
+    /// member of.
     async fn authenticate(&self, token: &str, tenant: Option<&str>) -> Result<Caller, AppError>;
-    /// Ends the session behind a token (no error if it was already gone).
-    async fn logout(&self, token: &str, ip: Option<String>) -> Result<(), AppError>;
+    /// Whether an access token is well signed and unexpired (no database lookup): lets the
+    /// browser's cookies be refreshed before the request is served.
+    async fn access_token_current(&self, token: &str) -> bool;
+    /// Trades a refresh token for a new access and refresh token. A refresh token works
+    /// once: presenting a used one again revokes the whole session (`Unauthenticated`).
+    async fn refresh(
+        &self,
+        refresh_token: &str,
+        ip: Option<String>,
+    ) -> Result<IssuedSession, AppError>;
+    /// Ends the session behind an access token (even an expired one) or a refresh token;
+    /// every token of the session stops working. No error if it was already gone.
+    async fn logout(
+        &self,
+        access_token: Option<&str>,
+        refresh_token: Option<&str>,
+        ip: Option<String>,
+    ) -> Result<(), AppError>;
     /// Every tenant the caller belongs to, with their role there.
     async fn tenants(
         &self,
         caller: &Caller,
     ) -> Result<Vec<shared::auth::TenantMembership>, AppError>;
-    /// Makes `tenant_id` the session's current tenant (a membership is required).
+    /// Makes `tenant_id` the current tenant of the session behind an access token (a
+    /// membership is required).
     async fn switch_tenant(
         &self,
-        token: &str,
+        access_token: &str,
         tenant_id: i64,
         ip: Option<String>,
     ) -> Result<Caller, AppError>;
@@ -238,24 +262,32 @@ fn request_parts() -> Result<http::request::Parts, AppError> {
     })
 }
 
-/// The session token from the request's cookie, if any.
-pub fn session_token() -> Result<Option<String>, AppError> {
-    let parts = request_parts()?;
-    Ok(parts
-        .headers
+/// The value of cookie `name` in `headers`, if present and not empty.
+pub fn cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_string())
-        .filter(|v| !v.is_empty()))
+        .filter(|v| !v.is_empty())
+}
+
+/// The access token from the request's cookie, if any.
+pub fn access_token() -> Result<Option<String>, AppError> {
+    Ok(cookie(&request_parts()?.headers, ACCESS_COOKIE))
+}
+
+/// The refresh token from the request's cookie, if any.
+pub fn refresh_token() -> Result<Option<String>, AppError> {
+    Ok(cookie(&request_parts()?.headers, REFRESH_COOKIE))
 }
 
 /// The authenticated caller of this request, or `Unauthenticated`.
 pub async fn caller() -> Result<Caller, AppError> {
-    let token = session_token()?.ok_or(AppError::Unauthenticated)?;
+    let token = access_token()?.ok_or(AppError::Unauthenticated)?;
     services()?.auth.authenticate(&token, None).await
 }
 
@@ -288,23 +320,43 @@ pub fn check_same_origin() -> Result<(), AppError> {
     }
 }
 
-/// Sets (or with `None`, clears) the session cookie on the response.
-pub fn write_session_cookie(token: Option<(&SessionToken, i64)>, secure: bool) {
+/// The `Set-Cookie` values that store a session's tokens in the browser (or, with `None`,
+/// clear them): `HttpOnly`, `SameSite=Lax`, `Secure` unless turned off for plain-http
+/// development. The access cookie lives as long as the access token; the refresh cookie as
+/// long as the session.
+pub fn session_cookies(issued: Option<&IssuedSession>, secure: bool) -> [String; 2] {
+    let secure = if secure { "; Secure" } else { "" };
+    let one = |name: &str, value: &str, max_age: i64| {
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+    };
+    match issued {
+        Some(s) => [
+            one(
+                ACCESS_COOKIE,
+                s.access_token.expose(),
+                s.expires_in_secs.max(0),
+            ),
+            one(
+                REFRESH_COOKIE,
+                s.refresh_token.expose(),
+                s.refresh_expires_in_secs.max(0),
+            ),
+        ],
+        None => [one(ACCESS_COOKIE, "", 0), one(REFRESH_COOKIE, "", 0)],
+    }
+}
+
+/// Sets (or with `None`, clears) the session cookies on the response.
+pub fn write_session_cookie(issued: Option<&IssuedSession>, secure: bool) {
     let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
-        tracing::error!("ResponseOptions missing: cannot set the session cookie");
+        tracing::error!("ResponseOptions missing: cannot set the session cookies");
         return;
     };
-    let secure = if secure { "; Secure" } else { "" };
-    let cookie = match token {
-        Some((token, max_age)) => format!(
-            "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-            token.expose()
-        ),
-        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
-    };
-    match HeaderValue::from_str(&cookie) {
-        Ok(value) => response.append_header(SET_COOKIE, value),
-        Err(e) => tracing::error!(error = %e, "session cookie is not a valid header"),
+    for cookie in session_cookies(issued, secure) {
+        match HeaderValue::from_str(&cookie) {
+            Ok(value) => response.append_header(SET_COOKIE, value),
+            Err(e) => tracing::error!(error = %e, "session cookie is not a valid header"),
+        }
     }
 }
 

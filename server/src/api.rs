@@ -56,6 +56,7 @@ pub fn documented(json_limit: usize, import_limit: usize) -> OpenApiRouter<AppSt
         .layer(DefaultBodyLimit::max(import_limit));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
         .routes(routes!(auth::register))
         .routes(routes!(auth::invite))
         .routes(routes!(auth::logout))

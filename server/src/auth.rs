@@ -2,6 +2,8 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod cookies;
+pub mod jwt;
 pub mod password;
 pub mod registration;
 pub mod service;

@@ -103,9 +103,22 @@ pub struct Config {
     /// Mark session cookies `Secure` (turn off only when serving plain http to non-local hosts).
     #[arg(long, env = "COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
     pub cookie_secure: bool,
-    /// How long a sign-in lasts, in hours.
+    /// How long a sign-in lasts, in hours: the refresh tokens of a session stop working after
+    /// this, whatever their use.
     #[arg(long, env = "SESSION_TTL_HOURS", default_value_t = 12)]
     pub session_ttl_hours: i64,
+    /// Lifetime of an access token (JWT), in minutes.
+    #[arg(long, env = "ACCESS_TOKEN_MINUTES", default_value_t = 15)]
+    pub access_token_minutes: i64,
+    /// Access-token signing keys, `kid:secret[,kid:secret…]` (secrets of 32+ bytes): the
+    /// first signs, all verify, so a key can be rotated in before the old one is removed.
+    /// Without it a key is generated once and kept in the database (shared by replicas).
+    #[arg(long, env = "JWT_KEYS", hide_env_values = true)]
+    pub jwt_keys: Option<String>,
+    /// Seconds after its first use during which a refresh token may be presented again
+    /// (parallel requests from one browser) without being treated as stolen.
+    #[arg(long, env = "REFRESH_REUSE_GRACE_SECS", default_value_t = 10)]
+    pub refresh_reuse_grace_secs: i64,
     /// Failed logins allowed per account before each further failure doubles the wait.
     #[arg(long, env = "LOGIN_FREE_ATTEMPTS", default_value_t = 5)]
     pub login_free_attempts: i64,
@@ -141,7 +154,26 @@ impl Config {
     /// Treats empty optional settings (`REDIS_URL=`) as unset.
     pub fn normalized(mut self) -> Self {
         self.redis_url = self.redis_url.filter(|u| !u.trim().is_empty());
+        self.jwt_keys = self.jwt_keys.filter(|k| !k.trim().is_empty());
         self
+    }
+
+    /// The configured access-token keys, if any (an error explains a malformed setting).
+    pub fn jwt_keys(&self) -> anyhow::Result<Option<crate::auth::jwt::JwtKeys>> {
+        self.jwt_keys
+            .as_deref()
+            .map(crate::auth::jwt::JwtKeys::parse)
+            .transpose()
+            .map_err(anyhow::Error::msg)
+    }
+
+    /// Token lifetimes and reuse policy.
+    pub fn token_policy(&self) -> crate::auth::service::TokenPolicy {
+        crate::auth::service::TokenPolicy {
+            session: chrono::Duration::hours(self.session_ttl_hours.max(1)),
+            access: chrono::Duration::minutes(self.access_token_minutes.clamp(1, 24 * 60)),
+            reuse_grace: chrono::Duration::seconds(self.refresh_reuse_grace_secs.max(0)),
+        }
     }
 
     /// The login throttling policy.

@@ -36,6 +36,7 @@ impl AppState {
     pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
         let db = storage::connect(&config.database_url, config.db_max_connections).await?;
         let cache = cache::open(config.redis_url.as_deref()).await?;
+        config.jwt_keys()?; // a malformed key setting stops the start, with its reason
         Ok(Self::from_parts(config, leptos_options, db, cache))
     }
 
@@ -49,7 +50,8 @@ impl AppState {
         let services = Services {
             auth: Arc::new(AuthService::new(
                 db.clone(),
-                config.session_ttl_hours,
+                config.token_policy(),
+                config.jwt_keys().ok().flatten(),
                 Throttle::new(cache.clone(), config.throttle_policy()),
             )),
             dashboard: Arc::new(DashboardService::new(db.clone())),

@@ -54,6 +54,10 @@ pub fn app(state: AppState) -> Router {
             _,
         >(context, shell))
         .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::cookies::refresh_session,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             ops::metrics::track,
         ))

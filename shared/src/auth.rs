@@ -38,23 +38,42 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// Answer of `POST /api/v1/auth/login`: a bearer token for integrators.
+/// Answer of `POST /api/v1/auth/login` and `/refresh`: tokens for integrators.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LoginResponse {
-    /// Opaque bearer token; send as `Authorization: Bearer <token>`.
+    /// Access token (a JWT); send as `Authorization: Bearer <token>`.
     pub access_token: String,
     /// Always `Bearer`.
     pub token_type: String,
-    /// Seconds until the token expires.
+    /// Seconds until the access token expires.
     pub expires_in: i64,
+    /// Opaque refresh token: trade it at `POST /api/v1/auth/refresh` for a new pair. It works
+    /// once; presenting it a second time ends the session.
+    pub refresh_token: String,
+    /// Seconds until the session ends (no refresh after that).
+    pub refresh_expires_in: i64,
     /// Who the token belongs to.
     pub user: SessionUser,
+}
+
+/// Body of `POST /api/v1/auth/refresh`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RefreshRequest {
+    /// The refresh token of the last login or refresh.
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshRequest(<redacted>)")
+    }
 }
 
 impl std::fmt::Debug for LoginResponse {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoginResponse")
             .field("access_token", &"<redacted>")
+            .field("refresh_token", &"<redacted>")
             .field("expires_in", &self.expires_in)
             .field("user", &self.user)
             .finish()

@@ -6,7 +6,9 @@ use crate::state::AppState;
 use app::ssr::LoginAttempt;
 use axum::extract::State;
 use axum::Json;
-use shared::auth::{AuditEntry, LoginRequest, LoginResponse, SessionUser, TenantMembership};
+use shared::auth::{
+    AuditEntry, LoginRequest, LoginResponse, RefreshRequest, SessionUser, TenantMembership,
+};
 
 /// Exchanges email and password for a bearer token.
 #[utoipa::path(
@@ -37,12 +39,39 @@ pub async fn login(
             ip,
         })
         .await?;
-    Ok(Json(LoginResponse {
-        access_token: issued.token.expose().to_owned(),
+    Ok(Json(token_response(issued)))
+}
+
+/// The wire form of freshly issued tokens.
+fn token_response(issued: app::ssr::IssuedSession) -> LoginResponse {
+    LoginResponse {
+        access_token: issued.access_token.expose().to_owned(),
         token_type: "Bearer".into(),
         expires_in: issued.expires_in_secs,
+        refresh_token: issued.refresh_token.expose().to_owned(),
+        refresh_expires_in: issued.refresh_expires_in_secs,
         user: issued.caller.session_user(),
-    }))
+    }
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new access and refresh token; the old refresh token is used up", body = LoginResponse),
+        (status = 401, description = "Unknown, expired or already used refresh token (a reused token ends its session)", body = shared::AppError),
+        (status = 415, description = "Body is not JSON", body = shared::AppError),
+    )
+)]
+pub async fn refresh(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let issued = state.services.auth.refresh(&body.refresh_token, ip).await?;
+    Ok(Json(token_response(issued)))
 }
 
 /// The caller: user, current tenant (from `X-Tenant-ID` or the session) and role there.
@@ -114,10 +143,11 @@ pub async fn current_tenant(ApiCaller(caller): ApiCaller) -> Json<TenantMembersh
 pub async fn logout(
     State(state): State<AppState>,
     ApiCaller(_caller): ApiCaller,
+    ClientIp(ip): ClientIp,
     headers: axum::http::HeaderMap,
 ) -> Result<axum::http::StatusCode, ApiError> {
     let token = bearer(&headers).ok_or(shared::AppError::Unauthenticated)?;
-    state.services.auth.logout(token, None).await?;
+    state.services.auth.logout(Some(token), None, ip).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -175,12 +205,7 @@ pub async fn register(
     let issued = state.services.auth.register(body, ip).await?;
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(LoginResponse {
-            access_token: issued.token.expose().to_owned(),
-            token_type: "Bearer".into(),
-            expires_in: issued.expires_in_secs,
-            user: issued.caller.session_user(),
-        }),
+        Json(token_response(issued)),
     ))
 }
 

@@ -1,14 +1,18 @@
 //! The auth port's implementation over the database.
 
 use super::audit::{self, Event};
+use super::jwt::JwtKeys;
 use super::throttle::Throttle;
 use super::{api_keys, password, registration, token};
 use crate::error::OrInternal;
-use crate::storage::entities::{audit_log, memberships, sessions, users};
+use crate::storage::entities::{
+    audit_log, memberships, refresh_tokens, sessions, signing_keys, users,
+};
 use crate::storage::sql::stmt;
 use app::ssr::{AuthPort, Caller, IssuedSession, LoginAttempt, SessionToken};
 use async_trait::async_trait;
 use chrono::{Duration, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
@@ -18,12 +22,29 @@ use shared::auth::{
     RegisterRequest, TenantMembership, TenantRef,
 };
 use shared::{validate, AppError, Role};
+use std::sync::Arc;
+use tokio::sync::OnceCell;
 
-/// Sessions stored in the database (works for one process and for many replicas).
+/// Token lifetimes and the refresh-token reuse policy.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenPolicy {
+    /// How long a session (its family of refresh tokens) lasts.
+    pub session: Duration,
+    /// How long an access token lasts.
+    pub access: Duration,
+    /// How long after its first use a refresh token may be presented again (parallel
+    /// requests of one browser) before a reuse counts as theft.
+    pub reuse_grace: Duration,
+}
+
+/// Sessions stored in the database (works for one process and for many replicas): each
+/// `sessions` row is a token family, named in its access tokens (`sid`) and owning its
+/// refresh tokens.
 #[derive(Clone)]
 pub struct AuthService {
     db: DatabaseConnection,
-    ttl: Duration,
+    policy: TokenPolicy,
+    keys: Arc<OnceCell<JwtKeys>>,
     throttle: Throttle,
 }
 
@@ -59,14 +80,118 @@ impl MembershipRow {
     }
 }
 
+/// Key id of the signing key generated when none is configured.
+const GENERATED_KID: &str = "db-1";
+
 impl AuthService {
-    /// Sessions last `ttl_hours`.
-    pub fn new(db: DatabaseConnection, ttl_hours: i64, throttle: Throttle) -> Self {
+    /// `keys` from configuration, or `None` to use (and at first start create) the key kept
+    /// in the database.
+    pub fn new(
+        db: DatabaseConnection,
+        policy: TokenPolicy,
+        keys: Option<JwtKeys>,
+        throttle: Throttle,
+    ) -> Self {
         Self {
             db,
-            ttl: Duration::hours(ttl_hours.max(1)),
+            policy,
+            keys: Arc::new(OnceCell::new_with(keys)),
             throttle,
         }
+    }
+
+    /// The access-token keys: configured, or the database's (created once, the same for
+    /// every replica: the first insert wins and everyone reads it back).
+    async fn keys(&self) -> Result<&JwtKeys, AppError> {
+        self.keys
+            .get_or_try_init(|| async {
+                let secret = token::generate() + &token::generate();
+                signing_keys::Entity::insert(signing_keys::ActiveModel {
+                    kid: Set(GENERATED_KID.into()),
+                    secret: Set(signing_keys::SigningSecret(secret)),
+                    created_at: Set(Utc::now()),
+                })
+                .on_conflict(
+                    OnConflict::column(signing_keys::Column::Kid)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&self.db)
+                .await
+                .or_internal("creating the token signing key")?;
+                let stored = signing_keys::Entity::find_by_id(GENERATED_KID)
+                    .one(&self.db)
+                    .await
+                    .or_internal("loading the token signing key")?
+                    .ok_or_else(|| AppError::Internal {
+                        reference: "signing-key-missing".into(),
+                    })?;
+                JwtKeys::from_keys(vec![(stored.kid, stored.secret.0.into_bytes())])
+                    .or_internal("loading the token signing key")
+            })
+            .await
+    }
+
+    /// The session id named by a valid access token.
+    async fn session_of(&self, access_token: &str, allow_expired: bool) -> Option<String> {
+        let keys = self.keys().await.ok()?;
+        keys.verify(access_token, allow_expired).ok().map(|c| c.sid)
+    }
+
+    /// A new refresh token for session `sid`.
+    async fn new_refresh_token(
+        &self,
+        sid: &str,
+        expires_at: chrono::DateTime<Utc>,
+    ) -> Result<SessionToken, AppError> {
+        let clear = token::generate();
+        refresh_tokens::Entity::insert(refresh_tokens::ActiveModel {
+            token_hash: Set(token::digest(&clear)),
+            session_hash: Set(sid.to_owned()),
+            created_at: Set(Utc::now()),
+            expires_at: Set(expires_at),
+            used_at: Set(None),
+        })
+        .exec_without_returning(&self.db)
+        .await
+        .or_internal("storing a refresh token")?;
+        Ok(SessionToken::new(clear))
+    }
+
+    /// A new access and refresh token for session `session`.
+    async fn issue(&self, session: &sessions::Model) -> Result<IssuedSession, AppError> {
+        let now = Utc::now();
+        let refresh_token = self
+            .new_refresh_token(&session.token_hash, session.expires_at)
+            .await?;
+        let access = self.policy.access.min(session.expires_at - now);
+        let access_token = self.keys().await?.sign(
+            session.user_id,
+            &session.token_hash,
+            now.timestamp(),
+            access.num_seconds(),
+        );
+        Ok(IssuedSession {
+            access_token: SessionToken::new(access_token),
+            expires_in_secs: access.num_seconds(),
+            refresh_token,
+            refresh_expires_in_secs: (session.expires_at - now).num_seconds(),
+            caller: self.caller_for(&session.token_hash, None).await?,
+        })
+    }
+
+    /// Deletes a session and every token of its family.
+    async fn end_session(&self, sid: &str) -> Result<(), AppError> {
+        refresh_tokens::Entity::delete_many()
+            .filter(refresh_tokens::Column::SessionHash.eq(sid))
+            .exec(&self.db)
+            .await
+            .or_internal("deleting refresh tokens")?;
+        sessions::Entity::delete_by_id(sid.to_owned())
+            .exec(&self.db)
+            .await
+            .or_internal("deleting a session")?;
+        Ok(())
     }
 
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, AppError> {
@@ -119,39 +244,32 @@ impl AuthService {
             .collect()
     }
 
-    /// Stores a new session for `user_id` in `tenant_id` and returns its token.
+    /// Opens a new session (token family) for `user_id` in `tenant_id` and issues its
+    /// first tokens. The session id is random and not secret: access tokens name it, signed.
     async fn open_session(
         &self,
         user_id: i64,
         tenant_id: i64,
         ip: Option<String>,
     ) -> Result<IssuedSession, AppError> {
-        let clear = token::generate();
-        let hash = token::digest(&clear);
         let now = Utc::now();
-        sessions::Entity::insert(sessions::ActiveModel {
-            token_hash: Set(hash.clone()),
-            user_id: Set(user_id),
-            tenant_id: Set(tenant_id),
-            created_at: Set(now),
-            expires_at: Set(now + self.ttl),
-            ip: Set(ip),
-        })
-        .exec_without_returning(&self.db)
-        .await
-        .or_internal("storing a session")?;
-        Ok(IssuedSession {
-            token: SessionToken::new(clear),
-            expires_in_secs: self.ttl.num_seconds(),
-            caller: self.caller_for(&hash, None).await?,
-        })
+        let session = sessions::Model {
+            token_hash: token::generate(),
+            user_id,
+            tenant_id,
+            created_at: now,
+            expires_at: now + self.policy.session,
+            ip,
+        };
+        sessions::Entity::insert(sessions::ActiveModel::from(session.clone()))
+            .exec_without_returning(&self.db)
+            .await
+            .or_internal("storing a session")?;
+        self.issue(&session).await
     }
 
-    async fn caller_for(&self, token_hash: &str, tenant: Option<&str>) -> Result<Caller, AppError> {
-        let session = self
-            .session(token_hash)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
+    async fn caller_for(&self, sid: &str, tenant: Option<&str>) -> Result<Caller, AppError> {
+        let session = self.session(sid).await?.ok_or(AppError::Unauthenticated)?;
         let wanted = tenant.map_or_else(|| session.tenant_id.to_string(), str::to_owned);
         let membership = self
             .memberships(session.user_id, Some(&wanted))
@@ -273,13 +391,94 @@ impl AuthPort for AuthService {
     }
 
     async fn authenticate(&self, token: &str, tenant: Option<&str>) -> Result<Caller, AppError> {
-        if token.is_empty() || token.len() > 128 {
+        if token.is_empty() || token.len() > 4096 {
             return Err(AppError::Unauthenticated);
         }
         if token.starts_with(api_keys::KEY_PREFIX) {
             return api_keys::authenticate(&self.db, token, tenant).await;
         }
-        self.caller_for(&token::digest(token), tenant).await
+        let sid = self
+            .session_of(token, false)
+            .await
+            .ok_or(AppError::Unauthenticated)?;
+        // The session row must still exist: signing out or a detected token theft ends
+        // every access token of the session at once, not only when they expire.
+        self.caller_for(&sid, tenant).await
+    }
+
+    async fn access_token_current(&self, token: &str) -> bool {
+        self.session_of(token, false).await.is_some()
+    }
+
+    async fn refresh(
+        &self,
+        refresh_token: &str,
+        ip: Option<String>,
+    ) -> Result<IssuedSession, AppError> {
+        if refresh_token.is_empty() || refresh_token.len() > 128 {
+            return Err(AppError::Unauthenticated);
+        }
+        let hash = token::digest(refresh_token);
+        let now = Utc::now();
+        let stored = refresh_tokens::Entity::find_by_id(hash.clone())
+            .one(&self.db)
+            .await
+            .or_internal("looking up a refresh token")?
+            .filter(|t| t.expires_at > now)
+            .ok_or(AppError::Unauthenticated)?;
+        // Claim the token: exactly one caller can move it from unused to used.
+        let claimed = refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
+            .filter(refresh_tokens::Column::TokenHash.eq(&hash))
+            .filter(refresh_tokens::Column::UsedAt.is_null())
+            .exec(&self.db)
+            .await
+            .or_internal("using a refresh token")?
+            .rows_affected
+            == 1;
+        let session = sessions::Entity::find_by_id(stored.session_hash.clone())
+            .one(&self.db)
+            .await
+            .or_internal("loading a session")?
+            .filter(|s| s.expires_at > now)
+            .ok_or(AppError::Unauthenticated)?;
+        if !claimed {
+            let used_at = refresh_tokens::Entity::find_by_id(hash)
+                .one(&self.db)
+                .await
+                .or_internal("looking up a refresh token")?
+                .and_then(|t| t.used_at);
+            let within_grace = used_at.is_some_and(|at| now - at <= self.policy.reuse_grace);
+            if !within_grace {
+                // A used token came back: someone holds a copy. End the whole family.
+                self.end_session(&session.token_hash).await?;
+                let email = users::Entity::find_by_id(session.user_id)
+                    .one(&self.db)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|u| u.email)
+                    .unwrap_or_default();
+                audit::record(
+                    &self.db,
+                    Event {
+                        tenant_id: Some(session.tenant_id),
+                        user_id: Some(session.user_id),
+                        actor: &email,
+                        action: "refresh_token_reused",
+                        target: None,
+                        ip,
+                    },
+                )
+                .await;
+                tracing::warn!(
+                    user_id = session.user_id,
+                    "a used refresh token was presented again: session revoked"
+                );
+                return Err(AppError::Unauthenticated);
+            }
+        }
+        self.issue(&session).await
     }
 
     async fn create_api_key(
@@ -304,9 +503,27 @@ impl AuthPort for AuthService {
         api_keys::revoke(&self.db, caller, id, ip).await
     }
 
-    async fn logout(&self, token: &str, ip: Option<String>) -> Result<(), AppError> {
-        let hash = token::digest(token);
-        if let Ok(caller) = self.caller_for(&hash, None).await {
+    async fn logout(
+        &self,
+        access_token: Option<&str>,
+        refresh_token: Option<&str>,
+        ip: Option<String>,
+    ) -> Result<(), AppError> {
+        let mut sid = match access_token {
+            Some(token) => self.session_of(token, true).await,
+            None => None,
+        };
+        if let (None, Some(refresh)) = (&sid, refresh_token) {
+            sid = refresh_tokens::Entity::find_by_id(token::digest(refresh))
+                .one(&self.db)
+                .await
+                .or_internal("looking up a refresh token")?
+                .map(|t| t.session_hash);
+        }
+        let Some(sid) = sid else {
+            return Ok(());
+        };
+        if let Ok(caller) = self.caller_for(&sid, None).await {
             audit::record(
                 &self.db,
                 Event {
@@ -320,11 +537,7 @@ impl AuthPort for AuthService {
             )
             .await;
         }
-        sessions::Entity::delete_by_id(hash)
-            .exec(&self.db)
-            .await
-            .or_internal("deleting a session")?;
-        Ok(())
+        self.end_session(&sid).await
     }
 
     async fn tenants(&self, caller: &Caller) -> Result<Vec<TenantMembership>, AppError> {
@@ -333,15 +546,18 @@ impl AuthPort for AuthService {
 
     async fn switch_tenant(
         &self,
-        token: &str,
+        access_token: &str,
         tenant_id: i64,
         ip: Option<String>,
     ) -> Result<Caller, AppError> {
-        let hash = token::digest(token);
-        let caller = self.caller_for(&hash, Some(&tenant_id.to_string())).await?;
+        let sid = self
+            .session_of(access_token, false)
+            .await
+            .ok_or(AppError::Unauthenticated)?;
+        let caller = self.caller_for(&sid, Some(&tenant_id.to_string())).await?;
         sessions::Entity::update_many()
             .col_expr(sessions::Column::TenantId, tenant_id.into())
-            .filter(sessions::Column::TokenHash.eq(&hash))
+            .filter(sessions::Column::TokenHash.eq(&sid))
             .exec(&self.db)
             .await
             .or_internal("switching tenant")?;

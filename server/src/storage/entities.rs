@@ -8,6 +8,8 @@ pub mod latest_readings;
 pub mod memberships;
 pub mod nodes;
 pub mod readings;
+pub mod refresh_tokens;
 pub mod sessions;
+pub mod signing_keys;
 pub mod tenants;
 pub mod users;

@@ -191,6 +191,7 @@ async fn openapi_documents_every_rest_route() {
         .collect();
     let expected: BTreeSet<String> = [
         "POST /api/v1/auth/login",
+        "POST /api/v1/auth/refresh",
         "POST /api/v1/auth/register",
         "POST /api/v1/invitations",
         "POST /api/v1/auth/logout",

@@ -150,7 +150,10 @@ async fn no_rest_route_answers_with_another_tenants_data() {
         .filter_map(|(m, op)| op.as_ref().map(|_| (m, ())))
         .collect();
         for (method, ()) in ops {
-            if path == "/api/v1/auth/login" || path == "/api/v1/auth/register" {
+            if path == "/api/v1/auth/login"
+                || path == "/api/v1/auth/register"
+                || path == "/api/v1/auth/refresh"
+            {
                 continue; // public by design: they take credentials, not a tenant
             }
             let b_id = if path.contains("api-keys") {
@@ -227,7 +230,7 @@ async fn no_server_function_answers_with_another_tenants_data() {
     use server_fn::ServerFn;
     let t = TestDb::sqlite().await;
     let w = world(&t).await;
-    let cookie = format!("rw_session={}", w.a_token);
+    let cookie = format!("rw_access={}", w.a_token);
     let b = w.b_node;
     let now = Utc::now();
     let series_body = format!(

@@ -11,3 +11,4 @@ mod series;
 mod ssr;
 mod storage;
 mod support;
+mod tokens;

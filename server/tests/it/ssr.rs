@@ -74,20 +74,19 @@ async fn login_server_fn_sets_a_safe_cookie_and_unlocks_the_dashboard() {
     assert!(!reply.headers.contains_key(header::SET_COOKIE));
 
     let reply = send(&app, login_form(DEMO_PASSWORD)).await;
-    let cookie = reply.headers[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    for attr in [
-        "rw_session=",
-        "HttpOnly",
-        "SameSite=Lax",
-        "Secure",
-        "Path=/",
-    ] {
-        assert!(cookie.contains(attr), "{attr} missing from {cookie}");
+    let cookies: Vec<String> = reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    for (cookie, name) in cookies.iter().zip(["rw_access=", "rw_refresh="]) {
+        for attr in [name, "HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+            assert!(cookie.contains(attr), "{attr} missing from {cookie}");
+        }
     }
-    let session = cookie.split(';').next().unwrap().to_owned();
+    let session = cookies[0].split(';').next().unwrap().to_owned();
 
     let page = Request::get("/")
         .header(header::COOKIE, &session)

@@ -19,10 +19,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
                     ip: client_ip(),
                 })
                 .await?;
-            write_session_cookie(
-                Some((&issued.token, issued.expires_in_secs)),
-                services.secure_cookies,
-            );
+            write_session_cookie(Some(&issued), services.secure_cookies);
             leptos_axum::redirect(&shared::validate::safe_next_path(next.as_deref()));
             Ok(())
         }

@@ -5,14 +5,19 @@ use shared::AppError;
 #[server]
 pub async fn logout() -> Result<(), AppError> {
     use crate::ssr::{
-        check_same_origin, client_ip, services, session_token, with_status, write_session_cookie,
+        access_token, check_same_origin, client_ip, refresh_token, services, with_status,
+        write_session_cookie,
     };
     with_status(
         async {
             check_same_origin()?;
             let services = services()?;
-            if let Some(token) = session_token()? {
-                services.auth.logout(&token, client_ip()).await?;
+            let (access, refresh) = (access_token()?, refresh_token()?);
+            if access.is_some() || refresh.is_some() {
+                services
+                    .auth
+                    .logout(access.as_deref(), refresh.as_deref(), client_ip())
+                    .await?;
             }
             write_session_cookie(None, services.secure_cookies);
             leptos_axum::redirect("/auth/login");

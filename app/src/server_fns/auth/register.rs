@@ -40,10 +40,7 @@ pub async fn register(
                     client_ip(),
                 )
                 .await?;
-            write_session_cookie(
-                Some((&issued.token, issued.expires_in_secs)),
-                services.secure_cookies,
-            );
+            write_session_cookie(Some(&issued), services.secure_cookies);
             leptos_axum::redirect("/");
             Ok(())
         }

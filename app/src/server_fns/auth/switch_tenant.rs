@@ -5,11 +5,11 @@ use shared::AppError;
 /// Makes `tenant_id` the session's current tenant (403 unless the user is a member).
 #[server]
 pub async fn switch_tenant(tenant_id: i64) -> Result<SessionUser, AppError> {
-    use crate::ssr::{check_same_origin, client_ip, services, session_token, with_status};
+    use crate::ssr::{access_token, check_same_origin, client_ip, services, with_status};
     with_status(
         async {
             check_same_origin()?;
-            let token = session_token()?.ok_or(AppError::Unauthenticated)?;
+            let token = access_token()?.ok_or(AppError::Unauthenticated)?;
             let caller = services()?
                 .auth
                 .switch_tenant(&token, tenant_id, client_ip())

@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// A signed-in session; only the SHA-256 of its token is stored.
+/// A signed-in session: the family of its refresh tokens. `token_hash` holds the random
+/// session id that access tokens name (`sid`); it is no secret, as access tokens are signed.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sessions")]
 pub struct Model {
