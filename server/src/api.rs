@@ -6,6 +6,8 @@ pub mod auth;
 pub mod dashboard;
 pub mod extract;
 pub mod ingest;
+pub mod jobs;
+pub mod quality;
 pub mod readings;
 
 use crate::error::ApiError;
@@ -31,7 +33,8 @@ use utoipa_axum::routes;
     components(schemas(AppError)),
     tags((name = "auth", description = "Sessions"), (name = "dashboard", description = "Network summary"),
         (name = "ingest", description = "Bulk readings and nodes"),
-        (name = "readings", description = "Time series"))
+        (name = "readings", description = "Time series"),
+        (name = "jobs", description = "Background jobs and data quality"))
 )]
 struct ApiDoc;
 
@@ -68,6 +71,9 @@ pub fn documented(json_limit: usize, import_limit: usize) -> OpenApiRouter<AppSt
         .routes(routes!(api_keys::revoke))
         .routes(routes!(dashboard::summary))
         .routes(routes!(readings::get_readings))
+        .routes(routes!(jobs::list))
+        .routes(routes!(jobs::run))
+        .routes(routes!(quality::report))
         .layer(DefaultBodyLimit::max(json_limit))
         .merge(imports)
 }

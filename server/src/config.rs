@@ -142,6 +142,64 @@ pub struct Config {
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+    /// Run the background jobs in this process (every replica may: each tick runs once).
+    #[arg(long, env = "SCHEDULER_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub scheduler_enabled: bool,
+    /// Real-time warehouse sync; six-field cron (seconds first, UTC) or `off`.
+    #[arg(long, env = "JOB_REALTIME_SYNC_CRON", default_value = "0 */5 * * * *")]
+    pub job_realtime_sync_cron: String,
+    /// Daily full sync of the last 48 hours.
+    #[arg(long, env = "JOB_FULL_SYNC_CRON", default_value = "0 0 2 * * *")]
+    pub job_full_sync_cron: String,
+    /// Daily data quality check.
+    #[arg(long, env = "JOB_DATA_QUALITY_CRON", default_value = "0 0 6 * * *")]
+    pub job_data_quality_cron: String,
+    /// Weekly cleanup (raw readings past retention).
+    #[arg(long, env = "JOB_CLEANUP_CRON", default_value = "0 0 3 * * Sun")]
+    pub job_cleanup_cron: String,
+    /// Weekly maintenance (old job runs, expired sessions, VACUUM ANALYZE).
+    #[arg(long, env = "JOB_MAINTENANCE_CRON", default_value = "0 30 3 * * Sun")]
+    pub job_maintenance_cron: String,
+    /// Days of readings the first sync of a source pulls (the initial backfill).
+    #[arg(long, env = "INITIAL_BACKFILL_DAYS", default_value_t = 1)]
+    pub initial_backfill_days: i64,
+    /// Hours the daily full sync pulls again.
+    #[arg(long, env = "RESYNC_HOURS", default_value_t = 48)]
+    pub resync_hours: i64,
+    /// Reporting intervals without data after which a sensor is stale.
+    #[arg(long, env = "STALE_INTERVALS", default_value_t = 4)]
+    pub stale_intervals: i64,
+    /// Days job runs are kept.
+    #[arg(long, env = "JOB_RUNS_KEEP_DAYS", default_value_t = 90)]
+    pub job_runs_keep_days: i64,
+    /// BigQuery project of the readings table (BigQuery sync is on when this is set).
+    #[arg(long, env = "BIGQUERY_PROJECT")]
+    pub bigquery_project: Option<String>,
+    /// BigQuery dataset of the readings table.
+    #[arg(long, env = "BIGQUERY_DATASET", default_value = "telemetry")]
+    pub bigquery_dataset: String,
+    /// BigQuery readings table.
+    #[arg(long, env = "BIGQUERY_TABLE", default_value = "readings")]
+    pub bigquery_table: String,
+    /// Service-account key file for BigQuery.
+    #[arg(long, env = "GOOGLE_APPLICATION_CREDENTIALS")]
+    pub bigquery_key_file: Option<String>,
+    /// Slug of the tenant the BigQuery table feeds.
+    #[arg(long, env = "BIGQUERY_TENANT")]
+    pub bigquery_tenant: Option<String>,
+    /// Column mapping: `ts=…,node=…` and `metric=column` for each value column.
+    #[arg(
+        long,
+        env = "BIGQUERY_COLUMNS",
+        default_value = "ts=timestamp,node=node_id,flow_rate=flow_rate,pressure=pressure,temperature=temperature,volume=total_flow"
+    )]
+    pub bigquery_columns: String,
+    /// BigQuery API base URL (a regional endpoint or proxy); Google's by default.
+    #[arg(long, env = "BIGQUERY_BASE_URL")]
+    pub bigquery_base_url: Option<String>,
+    /// Rows per BigQuery result page.
+    #[arg(long, env = "BIGQUERY_PAGE_SIZE", default_value_t = 10_000)]
+    pub bigquery_page_size: i32,
     /// Largest accepted JSON request body, in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -155,6 +213,7 @@ impl Config {
     pub fn normalized(mut self) -> Self {
         self.redis_url = self.redis_url.filter(|u| !u.trim().is_empty());
         self.jwt_keys = self.jwt_keys.filter(|k| !k.trim().is_empty());
+        self.bigquery_project = self.bigquery_project.filter(|p| !p.trim().is_empty());
         self
     }
 
@@ -165,6 +224,76 @@ impl Config {
             .map(crate::auth::jwt::JwtKeys::parse)
             .transpose()
             .map_err(anyhow::Error::msg)
+    }
+
+    /// Settings shared by the jobs.
+    pub fn job_settings(&self) -> crate::jobs::JobSettings {
+        crate::jobs::JobSettings {
+            backfill: chrono::Duration::days(self.initial_backfill_days.clamp(0, 3650)),
+            resync_window: chrono::Duration::hours(self.resync_hours.clamp(1, 24 * 365)),
+            stale_intervals: self.stale_intervals.max(1),
+            keep_runs: chrono::Duration::days(self.job_runs_keep_days.max(1)),
+        }
+    }
+
+    /// The jobs and their schedules (`off` switches a job off).
+    pub fn jobs(&self) -> Vec<crate::jobs::scheduler::Registered> {
+        use crate::jobs::{cleanup, data_quality, maintenance, sync, Job};
+        let on = |cron: &str| {
+            let cron = cron.trim();
+            (!cron.eq_ignore_ascii_case("off") && !cron.is_empty()).then(|| cron.to_owned())
+        };
+        let jobs: Vec<(std::sync::Arc<dyn Job>, &str)> = vec![
+            (
+                std::sync::Arc::new(sync::RealtimeSync),
+                &self.job_realtime_sync_cron,
+            ),
+            (
+                std::sync::Arc::new(sync::FullSync),
+                &self.job_full_sync_cron,
+            ),
+            (
+                std::sync::Arc::new(data_quality::DataQuality),
+                &self.job_data_quality_cron,
+            ),
+            (
+                std::sync::Arc::new(cleanup::Cleanup),
+                &self.job_cleanup_cron,
+            ),
+            (
+                std::sync::Arc::new(maintenance::Maintenance),
+                &self.job_maintenance_cron,
+            ),
+        ];
+        jobs.into_iter()
+            .map(|(job, cron)| crate::jobs::scheduler::Registered {
+                job,
+                cron: on(cron),
+            })
+            .collect()
+    }
+
+    /// The BigQuery settings, when BigQuery sync is configured.
+    pub fn bigquery(&self) -> anyhow::Result<Option<crate::warehouse::bigquery::BigQuerySettings>> {
+        use crate::warehouse::bigquery::{identifier, BigQuerySettings, Retry};
+        let Some(project) = &self.bigquery_project else {
+            return Ok(None);
+        };
+        let (ts_column, node_column, metric_columns) =
+            BigQuerySettings::parse_columns(&self.bigquery_columns).map_err(anyhow::Error::msg)?;
+        Ok(Some(BigQuerySettings {
+            project: identifier(project).map_err(anyhow::Error::msg)?,
+            dataset: identifier(&self.bigquery_dataset).map_err(anyhow::Error::msg)?,
+            table: identifier(&self.bigquery_table).map_err(anyhow::Error::msg)?,
+            ts_column,
+            node_column,
+            metric_columns,
+            page_size: self.bigquery_page_size.clamp(1, 100_000),
+            retry: Retry {
+                attempts: 5,
+                base_delay: std::time::Duration::from_millis(500),
+            },
+        }))
     }
 
     /// Token lifetimes and reuse policy.

@@ -10,10 +10,12 @@ pub mod dashboard;
 pub mod demo;
 pub mod error;
 pub mod ingest;
+pub mod jobs;
 pub mod ops;
 pub mod series;
 pub mod state;
 pub mod storage;
+pub mod warehouse;
 pub mod web;
 
 pub use config::Config;

@@ -4,8 +4,9 @@ use anyhow::Context;
 use clap::Parser;
 use leptos::config::get_configuration;
 use server::config::{Cli, Command, Config};
-use server::demo;
+use server::{demo, warehouse};
 use server::{web, AppState};
+use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -60,8 +61,37 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             "demo tenant ready: sign in at http://{addr}/auth/login as {email} \
              (password from DEMO_ADMIN_PASSWORD, default `roccavina-demo`)"
         );
-        tokio::spawn(demo::feed::run(state.db.clone(), tenant));
+        state
+            .scheduler
+            .add_source(Arc::new(warehouse::simulator::Simulator::new(tenant)));
     }
+    if let Some(settings) = state.config.bigquery()? {
+        let source = warehouse_source(&state, settings).await?;
+        state.scheduler.add_source(source);
+    }
+    // Kept alive for the life of the server: dropping it stops the timers.
+    let _cron = if state.config.scheduler_enabled {
+        // First start (or a restart after an outage): backfill from the watermarks now rather
+        // than at the next tick. Idempotent, so an interrupted run is simply repeated.
+        let scheduler = state.scheduler.clone();
+        tokio::spawn(async move {
+            if let Some(job) = scheduler.job("realtime_sync").map(|r| r.job.clone()) {
+                if let Err(e) = scheduler.tick(job, chrono::Utc::now()).await {
+                    tracing::error!(error = %e, "initial sync failed");
+                }
+            }
+        });
+        Some(
+            state
+                .scheduler
+                .start()
+                .await
+                .context("starting the scheduler")?,
+        )
+    } else {
+        tracing::info!("scheduler switched off (SCHEDULER_ENABLED=false)");
+        None
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -121,4 +151,35 @@ async fn healthcheck(url: &str) -> anyhow::Result<()> {
         head.lines().next().unwrap_or_default()
     );
     Ok(())
+}
+
+/// The BigQuery source of the configured tenant.
+async fn warehouse_source(
+    state: &AppState,
+    settings: warehouse::bigquery::BigQuerySettings,
+) -> anyhow::Result<Arc<dyn warehouse::ReadingSource>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let config = &state.config;
+    let slug = config
+        .bigquery_tenant
+        .as_deref()
+        .context("BIGQUERY_TENANT must name the tenant the BigQuery table feeds")?;
+    let tenant = server::storage::entities::tenants::Entity::find()
+        .filter(server::storage::entities::tenants::Column::Slug.eq(slug))
+        .one(&state.db)
+        .await?
+        .with_context(|| format!("BIGQUERY_TENANT: no tenant `{slug}`"))?;
+    let key_file = config
+        .bigquery_key_file
+        .as_deref()
+        .context("GOOGLE_APPLICATION_CREDENTIALS must point at the service-account key file")?;
+    let client = warehouse::bigquery::BigQuerySource::client_from_key_file(
+        key_file,
+        config.bigquery_base_url.as_deref(),
+    )
+    .await?;
+    tracing::info!(project = %settings.project, table = %settings.table, tenant = %slug, "BigQuery sync configured");
+    Ok(Arc::new(warehouse::bigquery::BigQuerySource::new(
+        client, settings, tenant.id,
+    )))
 }

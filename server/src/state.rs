@@ -29,6 +29,8 @@ pub struct AppState {
     pub metrics: Arc<HttpMetrics>,
     /// The configuration the process started with.
     pub config: Arc<Config>,
+    /// The background jobs (scheduled ticks, "run now").
+    pub scheduler: crate::jobs::Scheduler,
 }
 
 impl AppState {
@@ -58,6 +60,13 @@ impl AppState {
             series: Arc::new(SeriesService::new(db.clone())),
             secure_cookies: config.cookie_secure,
         };
+        let scheduler = crate::jobs::Scheduler::new(
+            db.clone(),
+            cache.clone(),
+            config.job_settings(),
+            config.jobs(),
+            instance_name(),
+        );
         Self {
             leptos_options,
             db,
@@ -65,6 +74,21 @@ impl AppState {
             services,
             metrics: Arc::new(HttpMetrics::default()),
             config: Arc::new(config),
+            scheduler,
         }
     }
+}
+
+/// How this process signs its job runs: host name and process id.
+fn instance_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .unwrap_or_else(|| "server".into());
+    format!("{host}:{}", std::process::id())
 }

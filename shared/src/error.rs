@@ -31,6 +31,9 @@ pub enum AppError {
     /// The request body could not be read (malformed JSON, wrong type, too large).
     #[error("bad request: {message}")]
     BadRequest { message: String },
+    /// The request conflicts with the current state (e.g. the job is already running).
+    #[error("conflict: {message}")]
+    Conflict { message: String },
     /// The request body is larger than the endpoint accepts.
     #[error("request body too large (limit {limit_bytes} bytes)")]
     PayloadTooLarge { limit_bytes: u64 },
@@ -70,6 +73,7 @@ impl AppError {
             Self::NotFound { .. } => 404,
             Self::Validation { .. } => 422,
             Self::BadRequest { .. } => 400,
+            Self::Conflict { .. } => 409,
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType { .. } => 415,
             Self::TooManyRequests { .. } => 429,

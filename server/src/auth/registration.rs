@@ -9,7 +9,7 @@ use app::ssr::Caller;
 use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, TransactionTrait,
+    EntityTrait, QueryFilter,
 };
 use shared::auth::{CreatedInvitation, Enrolment, NewInvitation, RegisterRequest};
 use shared::{password_policy, validate, AppError, Role};
@@ -79,11 +79,9 @@ pub async fn register(
         .await
         .or_internal("hashing a password")?
         .or_internal("hashing a password")?;
-    let _writer = match sea_orm::ConnectionTrait::get_database_backend(db) {
-        sea_orm::DbBackend::Sqlite => Some(crate::storage::SQLITE_WRITER.lock().await),
-        _ => None,
-    };
-    let txn = db.begin().await.or_internal("starting a registration")?;
+    let (_writer, txn) = crate::storage::begin_write(db)
+        .await
+        .or_internal("starting a registration")?;
     let exists = users::Entity::find()
         .filter(users::Column::Email.eq(&email))
         .one(&txn)

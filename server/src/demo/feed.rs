@@ -1,6 +1,6 @@
-//! Keeps the demo tenant's readings current: fills every 5-minute slot from the last stored
-//! one (at most a day back) up to now. Values are a pure function of (seed, node, time), so
-//! two replicas writing the same slot store the same row.
+//! The demo tenant's readings: every 5-minute slot of the network model, for the simulator
+//! source (`warehouse::simulator`, pulled by the sync jobs) and for tests. Values are a pure
+//! function of (seed, node, time), so two replicas writing the same slot store the same row.
 
 use super::model::{self, NODES};
 use super::seed::DemoTenant;
@@ -60,24 +60,6 @@ pub async fn fill(
     let counts = readings::upsert(db, demo.tenant_id, &rows).await?;
     rollups::refresh(db).await?;
     Ok((counts.inserted + counts.updated, newest))
-}
-
-/// Runs forever: fills up to now, then again every minute.
-pub async fn run(db: DatabaseConnection, demo: DemoTenant) {
-    let mut last = None;
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        match fill(&db, &demo, last, Utc::now()).await {
-            Ok((written, newest)) => {
-                if written > 0 {
-                    tracing::debug!(written, %newest, "demo feed wrote readings");
-                }
-                last = Some(newest);
-            }
-            Err(e) => tracing::warn!(error = %e, "demo feed failed; retrying next minute"),
-        }
-    }
 }
 
 #[cfg(test)]

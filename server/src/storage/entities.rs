@@ -2,8 +2,10 @@
 
 pub mod api_keys;
 pub mod audit_log;
+pub mod data_quality_reports;
 pub mod districts;
 pub mod invitations;
+pub mod job_runs;
 pub mod latest_readings;
 pub mod memberships;
 pub mod nodes;
@@ -11,5 +13,6 @@ pub mod readings;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod signing_keys;
+pub mod sync_watermarks;
 pub mod tenants;
 pub mod users;

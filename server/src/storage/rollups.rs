@@ -134,11 +134,10 @@ async fn refresh_once(db: &DatabaseConnection) -> Result<u64, DbErr> {
     };
     // SQLite serialises writers anyway (and rejects the setting).
     let isolation = (backend == DbBackend::Postgres).then_some(IsolationLevel::RepeatableRead);
-    let _writer = match backend {
-        DbBackend::Sqlite => Some(crate::storage::SQLITE_WRITER.lock().await),
-        _ => None,
+    let (_writer, txn) = match backend {
+        DbBackend::Sqlite => crate::storage::begin_write(db).await?,
+        _ => (None, db.begin_with_config(isolation, None).await?),
     };
-    let txn = db.begin_with_config(isolation, None).await?;
     txn.execute(Statement::from_string(backend, hourly)).await?;
     txn.execute(Statement::from_string(backend, daily)).await?;
     let cleared = txn

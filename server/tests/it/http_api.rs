@@ -204,6 +204,9 @@ async fn openapi_documents_every_rest_route() {
         "DELETE /api/v1/api-keys/{id}",
         "GET /api/v1/dashboard/summary",
         "GET /api/v1/nodes/{id}/readings",
+        "GET /api/v1/jobs",
+        "POST /api/v1/jobs/{name}/run",
+        "GET /api/v1/data-quality",
         "POST /api/v1/readings",
         "POST /api/v1/nodes",
     ]

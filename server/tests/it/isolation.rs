@@ -123,6 +123,7 @@ fn rest_body(method: &Method, path: &str, b_node: i64) -> Option<(&'static str, 
             r#"{"name":"probe","scopes":["read"]}"#.to_owned(),
         )),
         ("DELETE", "/api/v1/api-keys/{id}") => None,
+        ("POST", "/api/v1/jobs/{name}/run") => None,
         ("POST", "/api/v1/invitations") => {
             Some(("application/json", r#"{"role":"admin"}"#.to_owned()))
         }
@@ -163,7 +164,8 @@ async fn no_rest_route_answers_with_another_tenants_data() {
             };
             let uri = format!(
                 "{}{}",
-                path.replace("{id}", &b_id.to_string()),
+                path.replace("{id}", &b_id.to_string())
+                    .replace("{name}", "data_quality"),
                 if path.contains("readings") && method == Method::GET {
                     "?metric=pressure"
                 } else {

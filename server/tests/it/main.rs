@@ -2,9 +2,12 @@
 
 mod api_keys;
 mod auth_throttle;
+mod bigquery;
+mod fake_bigquery;
 mod http_api;
 mod ingest;
 mod isolation;
+mod jobs;
 mod redis_cache;
 mod register;
 mod series;

@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    TransactionTrait,
 };
 use std::collections::{BTreeSet, HashMap};
 
@@ -82,11 +81,7 @@ pub(super) async fn upsert(
     tenant_id: i64,
     rows: &[NewReading],
 ) -> Result<WriteCounts, DbErr> {
-    // SQLite has one writer at a time; a deferred transaction that reads and then writes
-    // fails with "database is locked" instead of waiting when another connection writes
-    // meanwhile, so this process's writers queue here.
-    let _writer = crate::storage::SQLITE_WRITER.lock().await;
-    let txn = db.begin().await?;
+    let (_writer, txn) = crate::storage::begin_write(db).await?;
     let mut counts = WriteCounts::default();
     let mut changed = Vec::new();
     for chunk in rows.chunks(CHUNK) {

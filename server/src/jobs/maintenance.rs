@@ -1,0 +1,78 @@
+//! Weekly system maintenance: old job runs, expired sessions and used refresh tokens are
+//! deleted, and PostgreSQL's statistics and visibility maps are brought up to date.
+
+use super::{Job, JobContext, JobReport};
+use crate::storage::entities::{job_runs, refresh_tokens, sessions};
+use async_trait::async_trait;
+use chrono::Duration;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter};
+
+/// System-wide housekeeping.
+pub struct Maintenance;
+
+#[async_trait]
+impl Job for Maintenance {
+    fn name(&self) -> &'static str {
+        "maintenance"
+    }
+
+    fn description(&self) -> &'static str {
+        "Deletes old job runs and expired sessions; VACUUM ANALYZE on PostgreSQL"
+    }
+
+    fn per_tenant(&self) -> bool {
+        false
+    }
+
+    async fn run(&self, ctx: &JobContext) -> anyhow::Result<JobReport> {
+        let now = ctx.scheduled_at;
+        let runs = job_runs::Entity::delete_many()
+            .filter(job_runs::Column::StartedAt.lt(now - ctx.settings.keep_runs))
+            .filter(job_runs::Column::Status.ne("running"))
+            .exec(&ctx.db)
+            .await?
+            .rows_affected;
+        // Used refresh tokens are only needed to detect reuse while their session lives.
+        let tokens = refresh_tokens::Entity::delete_many()
+            .filter(
+                refresh_tokens::Column::ExpiresAt
+                    .lt(now)
+                    .or(refresh_tokens::Column::UsedAt.lt(now - Duration::days(1))),
+            )
+            .exec(&ctx.db)
+            .await?
+            .rows_affected;
+        let expired = sessions::Entity::find()
+            .filter(sessions::Column::ExpiresAt.lt(now))
+            .all(&ctx.db)
+            .await?;
+        for s in &expired {
+            refresh_tokens::Entity::delete_many()
+                .filter(refresh_tokens::Column::SessionHash.eq(&s.token_hash))
+                .exec(&ctx.db)
+                .await?;
+        }
+        let sessions = sessions::Entity::delete_many()
+            .filter(sessions::Column::ExpiresAt.lt(now))
+            .exec(&ctx.db)
+            .await?
+            .rows_affected;
+        let vacuum = match ctx.db.get_database_backend() {
+            DbBackend::Postgres => {
+                ctx.db.execute_unprepared("VACUUM ANALYZE").await?;
+                "VACUUM ANALYZE done"
+            }
+            _ => {
+                ctx.db.execute_unprepared("PRAGMA optimize").await?;
+                "PRAGMA optimize done"
+            }
+        };
+        Ok(JobReport {
+            rows: runs + tokens + sessions,
+            detail: format!(
+                "{runs} old job runs, {sessions} expired sessions and {tokens} spent refresh \
+                 tokens deleted; {vacuum}"
+            ),
+        })
+    }
+}

@@ -1,0 +1,359 @@
+//! The scheduler's ledger (once per tick across replicas, no overlap, crashed runs marked),
+//! the data quality job's figures, and the jobs API.
+
+use crate::support::*;
+use async_trait::async_trait;
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use server::cache::MemoryCache;
+use server::demo::feed;
+use server::jobs::scheduler::{Registered, Started};
+use server::jobs::{data_quality, runs, Job, JobContext, JobReport, JobSettings, Scheduler};
+use server::storage::entities::{job_runs, latest_readings};
+use server::storage::readings::{upsert, NewReading};
+use shared::Metric;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+struct Counting {
+    runs: AtomicU64,
+    sleep: std::time::Duration,
+}
+
+#[async_trait]
+impl Job for Counting {
+    fn name(&self) -> &'static str {
+        "counting"
+    }
+    fn description(&self) -> &'static str {
+        "counts its runs"
+    }
+    async fn run(&self, _ctx: &JobContext) -> anyhow::Result<JobReport> {
+        tokio::time::sleep(self.sleep).await;
+        let n = self.runs.fetch_add(1, Ordering::SeqCst) + 1;
+        Ok(JobReport {
+            rows: 1,
+            detail: format!("run {n}"),
+        })
+    }
+}
+
+fn settings() -> JobSettings {
+    JobSettings {
+        backfill: Duration::days(1),
+        resync_window: Duration::hours(48),
+        stale_intervals: 4,
+        keep_runs: Duration::days(90),
+    }
+}
+
+fn scheduler(db: &sea_orm::DatabaseConnection, job: Arc<dyn Job>, name: &str) -> Scheduler {
+    Scheduler::new(
+        db.clone(),
+        Arc::new(MemoryCache::new(100)),
+        settings(),
+        vec![Registered { job, cron: None }],
+        name.into(),
+    )
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+#[tokio::test]
+async fn two_replicas_run_each_tick_exactly_once() {
+    each_engine(|db| async move {
+        let (_, _demo) = state_with_demo(&db).await;
+        new_tenant(&db, "second").await;
+        let job = Arc::new(Counting {
+            runs: AtomicU64::new(0),
+            sleep: std::time::Duration::from_millis(20),
+        });
+        let a = scheduler(&db, job.clone(), "replica-a");
+        let b = scheduler(&db, job.clone(), "replica-b");
+        let ticks = 5;
+        for i in 0..ticks {
+            let tick = at("2026-03-01T00:00:00Z") + Duration::minutes(5 * i);
+            let (ra, rb) = tokio::join!(a.tick(job.clone(), tick), b.tick(job.clone(), tick));
+            assert_eq!(ra.unwrap() + rb.unwrap(), 2, "tick {i}: one run per tenant");
+        }
+        assert_eq!(job.runs.load(Ordering::SeqCst), 2 * ticks as u64);
+        let rows = job_runs::Entity::find()
+            .filter(job_runs::Column::Job.eq("counting"))
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2 * ticks as usize);
+        assert!(rows
+            .iter()
+            .all(|r| r.status == "succeeded" && r.finished_at.is_some()));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_run_still_going_makes_the_next_tick_skip_and_dead_runs_are_marked() {
+    each_engine(|db| async move {
+        let (_, demo) = state_with_demo(&db).await;
+        let job = Arc::new(Counting {
+            runs: AtomicU64::new(0),
+            sleep: std::time::Duration::from_millis(400),
+        });
+        let a = scheduler(&db, job.clone(), "replica-a");
+        let first = a
+            .start_run(
+                job.clone(),
+                demo.tenant_id,
+                at("2026-03-01T00:00:00Z"),
+                "schedule",
+            )
+            .await
+            .unwrap();
+        let second = a
+            .start_run(
+                job.clone(),
+                demo.tenant_id,
+                at("2026-03-01T00:05:00Z"),
+                "schedule",
+            )
+            .await
+            .unwrap();
+        assert!(matches!(second, Started::Overlap), "{second:?}");
+        let Started::Running(id, handle) = first else {
+            panic!("{first:?}")
+        };
+        assert_eq!(handle.await.unwrap().unwrap().detail, "run 1");
+        let statuses: Vec<(i64, String)> = job_runs::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.id, r.status))
+            .collect();
+        assert!(statuses.contains(&(id, "succeeded".into())));
+        assert!(statuses.iter().any(|(_, s)| s == "skipped"));
+
+        // A run whose process died: its heartbeat stopped ten minutes ago.
+        let now = Utc::now();
+        job_runs::Entity::insert(job_runs::ActiveModel {
+            job: Set("counting".into()),
+            tenant_id: Set(demo.tenant_id),
+            trigger: Set("schedule".into()),
+            scheduled_at: Set(now - Duration::minutes(15)),
+            started_at: Set(now - Duration::minutes(15)),
+            finished_at: Set(None),
+            heartbeat_at: Set(now - Duration::minutes(10)),
+            status: Set("running".into()),
+            rows_processed: Set(0),
+            detail: Set(None),
+            error: Set(None),
+            instance: Set("gone:1".into()),
+            ..Default::default()
+        })
+        .exec(&db)
+        .await
+        .unwrap();
+        assert_eq!(runs::mark_crashed(&db, now).await.unwrap(), 1);
+        let dead = job_runs::Entity::find()
+            .filter(job_runs::Column::Instance.eq("gone:1"))
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(dead.status, "crashed");
+        assert!(dead.error.unwrap().contains("stopped"));
+        // …and it no longer blocks the job.
+        let next = a
+            .start_run(job.clone(), demo.tenant_id, now, "manual")
+            .await
+            .unwrap();
+        assert!(matches!(next, Started::Running(..)), "{next:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn data_quality_finds_the_gap_the_stuck_sensor_and_the_silent_one() {
+    each_engine(|db| async move {
+        let (_, demo) = state_with_demo(&db).await;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 4).unwrap();
+        let start = at("2026-03-04T00:00:00Z");
+        let (p01, p02, t01) = (
+            demo.node_ids["P01"],
+            demo.node_ids["P02"],
+            demo.node_ids["T01"],
+        );
+        let rows: Vec<NewReading> = feed::readings_between(
+            &demo,
+            start - Duration::minutes(5),
+            start + Duration::hours(30),
+        )
+        .into_iter()
+        // A gap: P01 pressure silent from 10:00 to 12:00.
+        .filter(|r| {
+            !(r.node_id == p01
+                && r.ts > start + Duration::hours(10)
+                && r.ts < start + Duration::hours(12))
+        })
+        // A silent sensor: the tank stops reporting at 20:00.
+        .filter(|r| !(r.node_id == t01 && r.ts > start + Duration::hours(20)))
+        // A stuck sensor: P02 repeats 3.3 bar from 13:00 to 15:00.
+        .map(|mut r| {
+            if r.node_id == p02
+                && r.ts >= start + Duration::hours(13)
+                && r.ts <= start + Duration::hours(15)
+            {
+                r.value = 3.3;
+            }
+            r
+        })
+        .collect();
+        upsert(&db, demo.tenant_id, &rows).await.unwrap();
+        let series = latest_readings::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .len() as i64;
+        let now = at("2026-03-05T06:00:00Z");
+        let report = data_quality::compute(&db, demo.tenant_id, day, now, 4)
+            .await
+            .unwrap();
+        assert_eq!(report.series, series);
+        assert_eq!(report.worst.len() as i64, series, "every series listed");
+        let find = |node: i64, metric: Metric| {
+            report
+                .worst
+                .iter()
+                .find(|s| s.node_id == node && s.metric == metric)
+                .unwrap()
+                .clone()
+        };
+        let gap = find(p01, Metric::Pressure);
+        assert_eq!((gap.interval_secs, gap.expected), (300, 288));
+        assert_eq!(gap.received, 288 - 23);
+        assert_eq!(gap.gap_count, 1);
+        assert_eq!(gap.gaps[0].start, start + Duration::hours(10));
+        assert_eq!(gap.gaps[0].minutes, 120);
+        assert!((gap.score - 100.0 * 265.0 / 288.0).abs() < 1e-9);
+        let stuck = find(p02, Metric::Pressure);
+        assert!(stuck.flatline);
+        assert_eq!(stuck.longest_flatline, 25);
+        assert!(!stuck.stale);
+        let silent = find(t01, Metric::Level);
+        assert!(silent.stale);
+        assert_eq!(silent.score, 0.0);
+        assert_eq!(silent.received, 241);
+        assert_eq!(silent.gaps[0].minutes, 240);
+        let healthy = report
+            .worst
+            .iter()
+            .filter(|s| s.score == 100.0 && !s.flatline && !s.stale)
+            .count() as i64;
+        assert_eq!(healthy, series - 3);
+        assert_eq!(report.stale_series, 1);
+        assert_eq!(report.flatline_series, 1);
+        let mean = report.worst.iter().map(|s| s.score).sum::<f64>() / series as f64;
+        assert!((report.score - mean).abs() < 1e-9);
+        assert_eq!(report.worst[0].node_id, t01, "the silent tank is worst");
+
+        data_quality::store(&db, demo.tenant_id, &report)
+            .await
+            .unwrap();
+        let back = data_quality::stored(&db, demo.tenant_id, None)
+            .await
+            .unwrap();
+        assert_eq!(back, Some(report));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn admins_list_jobs_and_run_one_for_their_tenant() {
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_demo(&t.db).await;
+    fill_demo(&t.db, &demo, Utc::now()).await;
+    let app = server::web::app(state);
+    let admin = login_token(&app).await;
+    let jobs = send(&app, get("/api/v1/jobs", Some(&admin))).await;
+    assert_eq!(jobs.status, StatusCode::OK, "{}", jobs.text());
+    let names: Vec<String> = jobs
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "realtime_sync",
+            "full_sync",
+            "data_quality",
+            "cleanup",
+            "maintenance"
+        ]
+    );
+    let no_report = send(&app, get("/api/v1/data-quality", Some(&admin))).await;
+    assert_eq!(no_report.status, StatusCode::NOT_FOUND);
+
+    let run = |name: &str, token: &str| {
+        axum::http::Request::post(format!("/api/v1/jobs/{name}/run"))
+            .header("authorization", format!("Bearer {token}"))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let started = send(&app, run("data_quality", &admin)).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.text());
+    let run_id = started.json()["run_id"].as_i64().unwrap();
+    let mut status = String::new();
+    for _ in 0..100 {
+        let jobs = send(&app, get("/api/v1/jobs", Some(&admin))).await.json();
+        let dq = jobs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["name"] == "data_quality")
+            .unwrap()
+            .clone();
+        let latest = &dq["runs"][0];
+        assert_eq!(latest["id"], run_id);
+        status = latest["status"].as_str().unwrap().to_owned();
+        if status != "running" {
+            assert_eq!(latest["trigger"], "manual");
+            assert!(latest["duration_ms"].as_i64().is_some());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, "succeeded");
+    let report = send(&app, get("/api/v1/data-quality", Some(&admin))).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.text());
+    assert_eq!(report.json()["series"], 9);
+
+    assert_eq!(
+        send(&app, run("maintenance", &admin)).await.status,
+        StatusCode::FORBIDDEN,
+        "system-wide jobs are not a tenant's to start"
+    );
+    assert_eq!(
+        send(&app, run("no_such_job", &admin)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let viewer = token_for_role(&app, &t.db, demo.tenant_id, "viewer").await;
+    assert_eq!(
+        send(&app, get("/api/v1/jobs", Some(&viewer))).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(&app, run("data_quality", &viewer)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let bad_day = send(
+        &app,
+        get("/api/v1/data-quality?day=yesterday", Some(&admin)),
+    )
+    .await;
+    assert_eq!(bad_day.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
