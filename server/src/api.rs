@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod dashboard;
+pub mod events;
 pub mod extract;
 pub mod ingest;
 pub mod jobs;
@@ -74,6 +75,7 @@ pub fn documented(json_limit: usize, import_limit: usize) -> OpenApiRouter<AppSt
         .routes(routes!(jobs::list))
         .routes(routes!(jobs::run))
         .routes(routes!(quality::report))
+        .routes(routes!(events::stream))
         .layer(DefaultBodyLimit::max(json_limit))
         .merge(imports)
 }

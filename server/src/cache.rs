@@ -1,9 +1,12 @@
 //! The cache: Redis when configured, an in-process cache on the embedded default, both
 //! behind one trait so nothing else knows which.
 
+pub mod json;
+pub mod keys;
 mod memory;
 mod redis_cache;
 
+pub use json::JsonCache;
 pub use memory::MemoryCache;
 pub use redis_cache::RedisCache;
 

@@ -1,5 +1,7 @@
 //! The dashboard port: the tenant's network summary, computed from stored readings.
 
+use crate::cache::keys::{CacheKeys, SYSTEM_METRICS_TTL};
+use crate::cache::JsonCache;
 use crate::error::OrInternal;
 use crate::storage::sql::stmt;
 use app::ssr::{Caller, DashboardPort};
@@ -13,6 +15,7 @@ use shared::{AppError, Metric, NodeKind};
 #[derive(Clone)]
 pub struct DashboardService {
     db: DatabaseConnection,
+    cache: Option<JsonCache>,
 }
 
 #[derive(FromQueryResult)]
@@ -50,9 +53,18 @@ fn latest(value: Option<f64>, at: Option<DateTime<Utc>>) -> Option<LatestValue> 
 }
 
 impl DashboardService {
-    /// A service reading from `db`.
+    /// A service reading from `db` (no cache).
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self { db, cache: None }
+    }
+
+    /// A service reading from `db` that keeps summaries in `cache` (under
+    /// `t:{tenant}:system:metrics:24h`, dropped when new readings arrive).
+    pub fn cached(db: DatabaseConnection, cache: JsonCache) -> Self {
+        Self {
+            db,
+            cache: Some(cache),
+        }
     }
 
     /// Every active node of the tenant with its latest flow and pressure, from
@@ -154,7 +166,13 @@ impl DashboardService {
 #[async_trait]
 impl DashboardPort for DashboardService {
     async fn summary(&self, caller: &Caller) -> Result<DashboardSummary, AppError> {
-        self.summary_at(caller.tenant.id, &caller.tenant.slug, Utc::now())
-            .await
+        let load = || self.summary_at(caller.tenant.id, &caller.tenant.slug, Utc::now());
+        match &self.cache {
+            Some(cache) => {
+                let key = CacheKeys::new(caller.tenant.id).system_metrics("24h");
+                cache.get_or_load(&key, SYSTEM_METRICS_TTL, load).await
+            }
+            None => load().await,
+        }
     }
 }

@@ -12,6 +12,7 @@ pub mod scheduler;
 pub mod sync;
 
 use crate::cache::Cache;
+use crate::live::Live;
 use crate::warehouse::Sources;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -43,6 +44,8 @@ pub struct JobContext {
     pub db: DatabaseConnection,
     /// The cache.
     pub cache: Arc<dyn Cache>,
+    /// Cache invalidation and live events.
+    pub live: Live,
     /// Configured reading sources.
     pub sources: Sources,
     /// Shared settings.

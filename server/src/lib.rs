@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod ingest;
 pub mod jobs;
+pub mod live;
 pub mod ops;
 pub mod series;
 pub mod state;

@@ -55,6 +55,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "starting"
     );
     let state = AppState::build(config, leptos_options).await?;
+    tokio::spawn(state.live.clone().listen());
     if let (true, email, password) = demo_settings {
         let tenant = demo::seed::ensure(&state.db, &email, &password).await?;
         tracing::info!(

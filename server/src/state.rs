@@ -2,9 +2,10 @@
 
 use crate::auth::throttle::Throttle;
 use crate::auth::AuthService;
-use crate::cache::{self, Cache};
+use crate::cache::{self, Cache, JsonCache};
 use crate::config::Config;
 use crate::dashboard::DashboardService;
+use crate::live::Live;
 use crate::ops::metrics::HttpMetrics;
 use crate::series::SeriesService;
 use crate::storage;
@@ -31,6 +32,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The background jobs (scheduled ticks, "run now").
     pub scheduler: crate::jobs::Scheduler,
+    /// Live events and cache invalidation.
+    pub live: Live,
+    /// The cache with typed values and hit/miss counters.
+    pub json_cache: JsonCache,
 }
 
 impl AppState {
@@ -49,6 +54,18 @@ impl AppState {
         db: DatabaseConnection,
         cache: Arc<dyn Cache>,
     ) -> Self {
+        let json_cache = JsonCache::new(cache.clone());
+        let redis = config
+            .redis_url
+            .as_deref()
+            .and_then(|url| match redis::Client::open(url) {
+                Ok(client) => Some(client),
+                Err(e) => {
+                    tracing::error!(error = %e, "REDIS_URL unusable for live events: local only");
+                    None
+                }
+            });
+        let live = Live::new(redis, json_cache.clone());
         let services = Services {
             auth: Arc::new(AuthService::new(
                 db.clone(),
@@ -56,13 +73,14 @@ impl AppState {
                 config.jwt_keys().ok().flatten(),
                 Throttle::new(cache.clone(), config.throttle_policy()),
             )),
-            dashboard: Arc::new(DashboardService::new(db.clone())),
+            dashboard: Arc::new(DashboardService::cached(db.clone(), json_cache.clone())),
             series: Arc::new(SeriesService::new(db.clone())),
             secure_cookies: config.cookie_secure,
         };
         let scheduler = crate::jobs::Scheduler::new(
             db.clone(),
             cache.clone(),
+            live.clone(),
             config.job_settings(),
             config.jobs(),
             instance_name(),
@@ -75,6 +93,8 @@ impl AppState {
             metrics: Arc::new(HttpMetrics::default()),
             config: Arc::new(config),
             scheduler,
+            live,
+            json_cache,
         }
     }
 }

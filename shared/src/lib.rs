@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod error;
 pub mod ingest;
 pub mod jobs;
+pub mod live;
 pub mod metric;
 pub mod node;
 pub mod password_policy;

@@ -30,6 +30,10 @@ pub struct ApiCaller(pub Caller);
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, AppError> {
     let token = bearer(&parts.headers).ok_or(AppError::Unauthenticated)?;
+    with_token(parts, state, token).await
+}
+
+async fn with_token(parts: &Parts, state: &AppState, token: &str) -> Result<Caller, AppError> {
     let tenant = parts
         .headers
         .get("x-tenant-id")
@@ -53,6 +57,26 @@ impl FromRequestParts<AppState> for ApiCaller {
 }
 
 /// A caller allowed to send data: an operator or admin, or an API key with the `ingest` scope.
+/// A reader authenticated by a Bearer token or, for browsers (whose `EventSource` cannot
+/// send headers), by the access cookie. Only for GET routes: a cookie alone never changes
+/// state.
+pub struct StreamCaller(pub Caller);
+
+impl FromRequestParts<AppState> for StreamCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = match bearer(&parts.headers) {
+            Some(token) => token.to_owned(),
+            None => app::ssr::cookie(&parts.headers, app::ssr::ACCESS_COOKIE)
+                .ok_or(AppError::Unauthenticated)?,
+        };
+        let caller = with_token(parts, state, &token).await?;
+        caller.require_read()?;
+        Ok(Self(caller))
+    }
+}
+
 pub struct IngestCaller(pub Caller);
 
 impl FromRequestParts<AppState> for IngestCaller {

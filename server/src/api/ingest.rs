@@ -78,13 +78,14 @@ pub async fn post_readings(
             serde_json::from_slice(&body).map_err(|e| AppError::BadRequest {
                 message: format!("expected a JSON array of readings: {e}"),
             })?;
-        ingest::import::import_json(&state.db, tenant, &items)
+        ingest::import::import_json(&state.db, Some(&state.live), tenant, &items)
             .await
             .map_err(|e| e.into_app_error())?
     } else if is_csv(&ct) {
         let input = std::io::Cursor::new(body);
-        ingest::import_readings(
+        ingest::import::import_readings_live(
             &state.db,
+            Some(state.live.clone()),
             tenant,
             input,
             ingest::import::DEFAULT_BATCH,

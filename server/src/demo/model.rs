@@ -1,7 +1,9 @@
 //! A deterministic model of a small network's readings: a diurnal demand curve, pressure
 //! falling with the square of flow (friction losses), tank levels following the balance
-//! of inflow and demand, and seeded noise. Same seed, node and time: same value.
+//! of inflow and demand, seeded noise, and now and then a leak or a faulty sensor
+//! (`events`). Same seed, node and time: same value.
 
+use super::events::EventKind;
 use chrono::{DateTime, Datelike, Timelike, Utc, Weekday};
 use shared::{Metric, NodeKind};
 use std::f64::consts::TAU;
@@ -189,7 +191,7 @@ pub fn noise(seed: u64, node: &str, step: i64) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (TAU * u2).cos()
 }
 
-fn splitmix(mut x: u64) -> u64 {
+pub(crate) fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -206,8 +208,50 @@ fn local_hour(ts: DateTime<Utc>) -> (f64, Weekday) {
     )
 }
 
-/// The value `node` reports for `metric` at `ts`.
+/// The value `node` reports for `metric` at `ts`: the healthy network's value, changed by
+/// whatever event is in progress (see `events`).
 pub fn value(seed: u64, node: &DemoNode, metric: Metric, ts: DateTime<Utc>) -> f64 {
+    let events = super::events::active_at(seed, ts);
+    // A stuck logger repeats what it read when it got stuck, whatever else happens.
+    if let Some(stuck) = events.iter().find(|e| {
+        e.kind
+            == EventKind::Stuck {
+                node: node.external_id,
+            }
+    }) {
+        return healthy_value(seed, node, metric, stuck.start);
+    }
+    let mut v = healthy_value(seed, node, metric, ts);
+    for event in events {
+        match event.kind {
+            EventKind::Leak {
+                district,
+                near,
+                lps,
+                share,
+            } if node.district == district => {
+                // The leak opens over half an hour.
+                let ramp = ((ts - event.start).num_seconds() as f64 / 1_800.0).clamp(0.0, 1.0);
+                match metric {
+                    Metric::FlowRate => v += lps * ramp,
+                    Metric::Pressure => {
+                        let proximity = if node.external_id == near { 1.0 } else { 0.5 };
+                        v -= ramp * proximity * (0.25 + 1.5 * share);
+                    }
+                    _ => {}
+                }
+            }
+            EventKind::Spike { node: spiked, bar } if spiked == node.external_id => {
+                v += bar;
+            }
+            _ => {}
+        }
+    }
+    (v * 1000.0).round() / 1000.0
+}
+
+/// The value of the healthy network (no leak, no sensor fault).
+pub fn healthy_value(seed: u64, node: &DemoNode, metric: Metric, ts: DateTime<Utc>) -> f64 {
     let step = ts.timestamp() / 60;
     let (hour, weekday) = local_hour(ts);
     let demand = demand_factor(hour, weekday);
@@ -260,6 +304,71 @@ mod tests {
         let a = value(7, &NODES[0], Metric::FlowRate, ts);
         assert_eq!(a, value(7, &NODES[0], Metric::FlowRate, ts));
         assert_ne!(a, value(8, &NODES[0], Metric::FlowRate, ts));
+    }
+
+    #[test]
+    fn a_leak_raises_its_districts_inflow_and_lowers_its_pressure() {
+        use super::super::events::{events_between, EventKind};
+        let from: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let leak = events_between(7, from, from + chrono::Duration::days(60))
+            .into_iter()
+            .find(|e| matches!(e.kind, EventKind::Leak { .. }))
+            .expect("a leak in two months");
+        let EventKind::Leak {
+            district,
+            near,
+            lps,
+            ..
+        } = leak.kind
+        else {
+            unreachable!()
+        };
+        let during = leak.start + chrono::Duration::hours(1);
+        let inlet = NODES
+            .iter()
+            .find(|n| n.kind == NodeKind::Flow && n.district == district)
+            .unwrap();
+        let flow = value(7, inlet, Metric::FlowRate, during);
+        let healthy = healthy_value(7, inlet, Metric::FlowRate, during);
+        assert!(
+            (flow - healthy - lps).abs() < 0.01,
+            "{flow} vs {healthy} + {lps}"
+        );
+        let logger = NODES.iter().find(|n| n.external_id == near).unwrap();
+        let drop = healthy_value(7, logger, Metric::Pressure, during)
+            - value(7, logger, Metric::Pressure, during);
+        assert!(drop > 0.3, "pressure drop {drop}");
+        let after = leak.end + chrono::Duration::minutes(5);
+        assert!(
+            events_between(7, after, after + chrono::Duration::seconds(1))
+                .iter()
+                .all(|e| e.kind != leak.kind)
+        );
+    }
+
+    #[test]
+    fn a_stuck_logger_repeats_its_value() {
+        use super::super::events::{events_between, EventKind};
+        let from: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let stuck = events_between(7, from, from + chrono::Duration::days(60))
+            .into_iter()
+            .find(|e| matches!(e.kind, EventKind::Stuck { .. }))
+            .expect("a stuck logger in two months");
+        let EventKind::Stuck { node } = stuck.kind else {
+            unreachable!()
+        };
+        let logger = NODES.iter().find(|n| n.external_id == node).unwrap();
+        let values: Vec<f64> = (0..12)
+            .map(|i| {
+                value(
+                    7,
+                    logger,
+                    Metric::Pressure,
+                    stuck.start + chrono::Duration::minutes(5 * i),
+                )
+            })
+            .collect();
+        assert!(values.windows(2).all(|w| w[0] == w[1]), "{values:?}");
     }
 
     #[test]

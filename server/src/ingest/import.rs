@@ -7,6 +7,7 @@ use super::input::maybe_gzip;
 use super::nodes_csv::{self, ParsedNode};
 use super::readings_csv::{Batch, ParsedReading, ReadingsCsv};
 use crate::error::internal;
+use crate::live::Live;
 use crate::storage::entities::{districts, nodes};
 use crate::storage::readings::{self, NewReading};
 use crate::storage::rollups;
@@ -71,6 +72,7 @@ pub async fn node_map(
 /// Resolves and writes parsed readings, adding the outcome to `report`.
 pub async fn write_parsed(
     db: &DatabaseConnection,
+    live: Option<&Live>,
     tenant_id: i64,
     nodes: &HashMap<String, i64>,
     parsed: Vec<ParsedReading>,
@@ -90,6 +92,9 @@ pub async fn write_parsed(
         }
     }
     let counts = readings::upsert(db, tenant_id, &rows).await?;
+    if let Some(live) = live {
+        live.readings_stored(tenant_id, &rows).await;
+    }
     report.inserted += counts.inserted;
     report.updated += counts.updated;
     report.unchanged += counts.unchanged;
@@ -115,6 +120,19 @@ fn merge(
 /// `progress` is called after every batch with the report so far.
 pub async fn import_readings<R: Read + Send + 'static>(
     db: &DatabaseConnection,
+    tenant_id: i64,
+    input: R,
+    batch_rows: usize,
+    progress: impl FnMut(&ImportReport) + Send,
+) -> Result<ImportReport, ImportError> {
+    import_readings_live(db, None, tenant_id, input, batch_rows, progress).await
+}
+
+/// [`import_readings`], announcing each stored batch through `live` (cache invalidation and
+/// live events) when given.
+pub async fn import_readings_live<R: Read + Send + 'static>(
+    db: &DatabaseConnection,
+    live: Option<Live>,
     tenant_id: i64,
     input: R,
     batch_rows: usize,
@@ -158,10 +176,18 @@ pub async fn import_readings<R: Read + Send + 'static>(
                 progress(&report);
             }
         }
-        let (db, nodes) = (db.clone(), nodes.clone());
+        let (db, nodes, live) = (db.clone(), nodes.clone(), live.clone());
         writers.spawn(async move {
             let mut part = ImportReport::default();
-            write_parsed(&db, tenant_id, &nodes, batch.readings, &mut part).await?;
+            write_parsed(
+                &db,
+                live.as_ref(),
+                tenant_id,
+                &nodes,
+                batch.readings,
+                &mut part,
+            )
+            .await?;
             Ok(part)
         });
     }
@@ -191,6 +217,7 @@ pub async fn import_readings<R: Read + Send + 'static>(
 /// Imports readings sent as a JSON array (see `readings_json`) into `tenant_id`.
 pub async fn import_json(
     db: &DatabaseConnection,
+    live: Option<&Live>,
     tenant_id: i64,
     items: &[serde_json::Value],
 ) -> Result<ImportReport, ImportError> {
@@ -200,7 +227,7 @@ pub async fn import_json(
         report.reject(r.line, r.field, r.reason);
     }
     let nodes = node_map(db, tenant_id).await?;
-    write_parsed(db, tenant_id, &nodes, parsed, &mut report).await?;
+    write_parsed(db, live, tenant_id, &nodes, parsed, &mut report).await?;
     rollups::refresh(db).await?;
     report.rejections.sort_by_key(|r| r.line);
     Ok(report)

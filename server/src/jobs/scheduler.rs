@@ -8,6 +8,7 @@
 use super::runs::{self, Claim};
 use super::{Job, JobContext, JobReport, JobSettings, SYSTEM};
 use crate::cache::Cache;
+use crate::live::Live;
 use crate::storage::entities::tenants;
 use crate::warehouse::{ReadingSource, Sources};
 use chrono::{DateTime, DurationRound, Utc};
@@ -38,6 +39,7 @@ pub enum Started {
 struct Inner {
     db: DatabaseConnection,
     cache: Arc<dyn Cache>,
+    live: Live,
     sources: RwLock<Sources>,
     settings: JobSettings,
     jobs: Vec<Registered>,
@@ -62,6 +64,7 @@ impl Scheduler {
     pub fn new(
         db: DatabaseConnection,
         cache: Arc<dyn Cache>,
+        live: Live,
         settings: JobSettings,
         jobs: Vec<Registered>,
         instance: String,
@@ -70,6 +73,7 @@ impl Scheduler {
             inner: Arc::new(Inner {
                 db,
                 cache,
+                live,
                 sources: RwLock::new(Sources::default()),
                 settings,
                 jobs,
@@ -140,11 +144,13 @@ impl Scheduler {
         let ctx = JobContext {
             db: db.clone(),
             cache: self.inner.cache.clone(),
+            live: self.inner.live.clone(),
             sources: self.sources(),
             settings: self.inner.settings,
             tenant_id,
             scheduled_at,
         };
+        let live = self.inner.live.clone();
         let handle = tokio::spawn(async move {
             let beat_db = db.clone();
             let heartbeat = tokio::spawn(async move {
@@ -175,6 +181,22 @@ impl Scheduler {
             }
             if let Err(e) = runs::finish(&db, id, &outcome).await {
                 tracing::error!(error = %e, run = id, "could not record a job's outcome");
+            }
+            if tenant_id != SYSTEM {
+                live.publish(
+                    tenant_id,
+                    shared::live::LiveEvent::JobRun {
+                        job: job.name().to_owned(),
+                        run_id: id,
+                        status: if outcome.is_ok() {
+                            "succeeded"
+                        } else {
+                            "failed"
+                        }
+                        .into(),
+                    },
+                )
+                .await;
             }
             outcome
         });

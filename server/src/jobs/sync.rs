@@ -24,6 +24,7 @@ impl Job for RealtimeSync {
         for source in ctx.sources.for_tenant(ctx.tenant_id) {
             let out = sync::realtime(
                 &ctx.db,
+                Some(&ctx.live),
                 source.as_ref(),
                 ctx.scheduled_at,
                 ctx.settings.backfill,
@@ -59,7 +60,14 @@ impl Job for FullSync {
         let mut lines = Vec::new();
         let since = ctx.scheduled_at - ctx.settings.resync_window;
         for source in ctx.sources.for_tenant(ctx.tenant_id) {
-            let out = sync::pull_window(&ctx.db, source.as_ref(), since, ctx.scheduled_at).await?;
+            let out = sync::pull_window(
+                &ctx.db,
+                Some(&ctx.live),
+                source.as_ref(),
+                since,
+                ctx.scheduled_at,
+            )
+            .await?;
             report.rows += out.report.inserted + out.report.updated + out.report.unchanged;
             lines.push(out.describe(source.name()));
         }

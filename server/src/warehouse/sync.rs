@@ -5,6 +5,7 @@
 
 use super::ReadingSource;
 use crate::ingest::import::{node_map, write_parsed};
+use crate::live::Live;
 use crate::storage::entities::sync_watermarks;
 use crate::storage::rollups;
 use chrono::{DateTime, Duration, Utc};
@@ -89,6 +90,7 @@ async fn advance(
 /// Pulls `(since, until]` from `source` and stores it.
 pub async fn pull_window(
     db: &DatabaseConnection,
+    live: Option<&Live>,
     source: &dyn ReadingSource,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -123,7 +125,7 @@ pub async fn pull_window(
                 valid.push(row);
             }
         }
-        write_parsed(db, tenant_id, &nodes, valid, &mut out.report).await?;
+        write_parsed(db, live, tenant_id, &nodes, valid, &mut out.report).await?;
     }
     rollups::refresh(db).await?;
     out.watermark = match newest {
@@ -137,6 +139,7 @@ pub async fn pull_window(
 /// initial backfill) to `now`. After an outage the whole gap is pulled, page by page.
 pub async fn realtime(
     db: &DatabaseConnection,
+    live: Option<&Live>,
     source: &dyn ReadingSource,
     now: DateTime<Utc>,
     backfill: Duration,
@@ -144,5 +147,5 @@ pub async fn realtime(
     let since = watermark(db, source.name(), source.tenant_id())
         .await?
         .unwrap_or(now - backfill);
-    pull_window(db, source, since, now).await
+    pull_window(db, live, source, since, now).await
 }

@@ -91,7 +91,7 @@ async fn pages_land_a_500_is_retried_and_the_watermark_follows() {
     fake.fail_page(1, 500, 1);
     let bq = source(&fake, TOKEN, demo.tenant_id).await;
     let now = start() + Duration::hours(10) + Duration::minutes(1);
-    let out = sync::realtime(&t.db, &bq, now, Duration::days(1))
+    let out = sync::realtime(&t.db, None, &bq, now, Duration::days(1))
         .await
         .unwrap();
     assert_eq!(out.pages, 3);
@@ -116,9 +116,15 @@ async fn pages_land_a_500_is_retried_and_the_watermark_follows() {
 
     // The next run asks only for what is newer than the watermark.
     fake.set_rows(table(44, 0));
-    let out = sync::realtime(&t.db, &bq, now + Duration::hours(1), Duration::days(1))
-        .await
-        .unwrap();
+    let out = sync::realtime(
+        &t.db,
+        None,
+        &bq,
+        now + Duration::hours(1),
+        Duration::days(1),
+    )
+    .await
+    .unwrap();
     assert_eq!(out.report.inserted, 4 * 11);
     assert_eq!(out.report.unchanged, 0, "old rows were pulled again");
     assert!(fake
@@ -137,7 +143,7 @@ async fn a_failure_after_page_one_keeps_the_watermark_and_the_rerun_completes() 
     fake.fail_page(1, 503, 100);
     let bq = source(&fake, TOKEN, demo.tenant_id).await;
     let now = start() + Duration::hours(12);
-    let err = sync::realtime(&t.db, &bq, now, Duration::days(1))
+    let err = sync::realtime(&t.db, None, &bq, now, Duration::days(1))
         .await
         .unwrap_err();
     assert!(format!("{err:#}").contains("HTTP 503"), "{err:#}");
@@ -156,7 +162,7 @@ async fn a_failure_after_page_one_keeps_the_watermark_and_the_rerun_completes() 
     assert!(partial > 0 && partial < 440, "page 1 committed: {partial}");
 
     fake.heal();
-    let out = sync::realtime(&t.db, &bq, now, Duration::days(1))
+    let out = sync::realtime(&t.db, None, &bq, now, Duration::days(1))
         .await
         .unwrap();
     assert_eq!(stored(&t.db).await, 440, "nothing missing, nothing twice");
@@ -173,9 +179,15 @@ async fn refused_credentials_fail_at_once_with_a_clear_message() {
     let fake = FakeBigQuery::start(TOKEN).await;
     fake.set_rows(table(4, 0));
     let bq = source(&fake, "expired-token", demo.tenant_id).await;
-    let err = sync::realtime(&t.db, &bq, start() + Duration::hours(2), Duration::days(1))
-        .await
-        .unwrap_err();
+    let err = sync::realtime(
+        &t.db,
+        None,
+        &bq,
+        start() + Duration::hours(2),
+        Duration::days(1),
+    )
+    .await
+    .unwrap_err();
     let message = format!("{err:#}");
     assert!(message.contains("refused the credentials"), "{message}");
     assert!(message.contains("HTTP 401"), "{message}");

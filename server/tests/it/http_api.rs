@@ -207,6 +207,7 @@ async fn openapi_documents_every_rest_route() {
         "GET /api/v1/jobs",
         "POST /api/v1/jobs/{name}/run",
         "GET /api/v1/data-quality",
+        "GET /api/v1/events",
         "POST /api/v1/readings",
         "POST /api/v1/nodes",
     ]

@@ -49,9 +49,12 @@ fn settings() -> JobSettings {
 }
 
 fn scheduler(db: &sea_orm::DatabaseConnection, job: Arc<dyn Job>, name: &str) -> Scheduler {
+    let cache: Arc<dyn server::cache::Cache> = Arc::new(MemoryCache::new(100));
+    let live = server::live::Live::new(None, server::cache::JsonCache::new(cache.clone()));
     Scheduler::new(
         db.clone(),
-        Arc::new(MemoryCache::new(100)),
+        cache,
+        live,
         settings(),
         vec![Registered { job, cron: None }],
         name.into(),

@@ -8,6 +8,7 @@ mod http_api;
 mod ingest;
 mod isolation;
 mod jobs;
+mod live;
 mod redis_cache;
 mod register;
 mod series;

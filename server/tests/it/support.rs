@@ -111,6 +111,21 @@ pub async fn state_with_config(
     (state, demo)
 }
 
+/// App state over `db` with `cache`, publishing live events through Redis at `redis_url`.
+pub async fn state_with_cache(
+    db: &DatabaseConnection,
+    cache: Arc<dyn server::cache::Cache>,
+    redis_url: Option<String>,
+) -> (AppState, DemoTenant) {
+    let mut config = Config::for_tests("sqlite::memory:");
+    config.redis_url = redis_url;
+    let demo = server::demo::seed::ensure(db, DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let state = AppState::from_parts(config, leptos_options(), db.clone(), cache);
+    (state, demo)
+}
+
 /// Fills the demo tenant's last 24 h before `now`.
 pub async fn fill_demo(db: &DatabaseConnection, demo: &DemoTenant, now: DateTime<Utc>) -> u64 {
     server::demo::feed::fill(db, demo, None, now)
