@@ -1,5 +1,6 @@
 //! Server functions, one per file, grouped by domain.
 
+pub mod admin;
 pub mod auth;
 pub mod dashboard;
 pub mod series;

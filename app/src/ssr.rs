@@ -204,6 +204,23 @@ pub trait AuthPort: Send + Sync {
         id: i64,
         ip: Option<String>,
     ) -> Result<(), AppError>;
+    /// The caller's tenant's members (admin only).
+    async fn members(&self, caller: &Caller) -> Result<Vec<shared::auth::Member>, AppError>;
+    /// Changes a member's role (admin only; a tenant keeps at least one admin).
+    async fn set_member_role(
+        &self,
+        caller: &Caller,
+        user_id: i64,
+        role: Role,
+        ip: Option<String>,
+    ) -> Result<shared::auth::Member, AppError>;
+    /// Removes a member from the tenant (admin only; never the last admin).
+    async fn remove_member(
+        &self,
+        caller: &Caller,
+        user_id: i64,
+        ip: Option<String>,
+    ) -> Result<(), AppError>;
     /// The caller's tenant's audit log, newest first (admin only).
     async fn audit_log(
         &self,
@@ -217,6 +234,19 @@ pub trait AuthPort: Send + Sync {
 pub trait DashboardPort: Send + Sync {
     /// Summary of the caller's tenant over the last 24 hours.
     async fn summary(&self, caller: &Caller) -> Result<DashboardSummary, AppError>;
+}
+
+/// Background jobs as a tenant admin sees them.
+#[async_trait]
+pub trait JobsPort: Send + Sync {
+    /// The jobs, their schedules and the tenant's recent runs (admin only).
+    async fn jobs(&self, caller: &Caller) -> Result<Vec<shared::jobs::JobInfo>, AppError>;
+    /// Starts a per-tenant job for the caller's tenant now (admin only).
+    async fn run_job(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<shared::jobs::JobRunStarted, AppError>;
 }
 
 /// Chart series.
@@ -239,6 +269,8 @@ pub struct Services {
     pub dashboard: Arc<dyn DashboardPort>,
     /// Chart series.
     pub series: Arc<dyn SeriesPort>,
+    /// Background jobs.
+    pub jobs: Arc<dyn JobsPort>,
     /// Whether session cookies carry `Secure` (off only for plain-http development).
     pub secure_cookies: bool,
 }

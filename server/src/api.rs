@@ -8,6 +8,7 @@ pub mod events;
 pub mod extract;
 pub mod ingest;
 pub mod jobs;
+pub mod members;
 pub mod quality;
 pub mod readings;
 
@@ -70,6 +71,8 @@ pub fn documented(json_limit: usize, import_limit: usize) -> OpenApiRouter<AppSt
         .routes(routes!(auth::audit))
         .routes(routes!(api_keys::create, api_keys::list))
         .routes(routes!(api_keys::revoke))
+        .routes(routes!(members::list))
+        .routes(routes!(members::set_role, members::remove))
         .routes(routes!(dashboard::summary))
         .routes(routes!(readings::get_readings))
         .routes(routes!(jobs::list))

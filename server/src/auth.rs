@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod cookies;
 pub mod jwt;
+pub mod members;
 pub mod password;
 pub mod registration;
 pub mod service;

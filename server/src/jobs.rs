@@ -9,6 +9,7 @@ pub mod data_quality;
 pub mod maintenance;
 pub mod runs;
 pub mod scheduler;
+pub mod service;
 pub mod sync;
 
 use crate::cache::Cache;

@@ -66,6 +66,14 @@ impl AppState {
                 }
             });
         let live = Live::new(redis, json_cache.clone());
+        let scheduler = crate::jobs::Scheduler::new(
+            db.clone(),
+            cache.clone(),
+            live.clone(),
+            config.job_settings(),
+            config.jobs(),
+            instance_name(),
+        );
         let services = Services {
             auth: Arc::new(AuthService::new(
                 db.clone(),
@@ -75,16 +83,13 @@ impl AppState {
             )),
             dashboard: Arc::new(DashboardService::cached(db.clone(), json_cache.clone())),
             series: Arc::new(SeriesService::new(db.clone())),
+            jobs: Arc::new(crate::jobs::service::JobsService::new(
+                db.clone(),
+                scheduler.clone(),
+            )),
             secure_cookies: config.cookie_secure,
         };
-        let scheduler = crate::jobs::Scheduler::new(
-            db.clone(),
-            cache.clone(),
-            live.clone(),
-            config.job_settings(),
-            config.jobs(),
-            instance_name(),
-        );
+
         Self {
             leptos_options,
             db,

@@ -248,3 +248,25 @@ mod tests {
         assert!(!format!("{req:?}").contains("hunter2"));
     }
 }
+
+/// A person's membership of the caller's tenant, for the members page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Member {
+    /// User id.
+    pub user_id: i64,
+    /// Login email.
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role in this tenant.
+    pub role: Role,
+    /// When they joined the tenant.
+    pub joined_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Body of `PATCH /api/v1/members/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RoleChange {
+    /// The new role.
+    pub role: Role,
+}

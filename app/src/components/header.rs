@@ -7,12 +7,20 @@ use shared::auth::SessionUser;
 #[component]
 pub fn Header(user: SessionUser) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
+    // Only admins get the link; the page and every action check the role again.
+    let is_admin = user.role == shared::Role::Admin;
     view! {
         <header class="topbar">
             <a class="brand" href="/">
                 <span class="brand-mark" aria-hidden="true">"◆"</span>
                 "Roccavina Water"
             </a>
+            <nav class="nav" aria-label="Pages">
+                <a href="/">"Dashboard"</a>
+                <Show when=move || is_admin>
+                    <a href="/admin">"Administration"</a>
+                </Show>
+            </nav>
             <TenantSwitcher current=user.tenant.clone() />
             <div class="user-menu">
                 <span class="user" data-testid="user-email">

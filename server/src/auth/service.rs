@@ -3,7 +3,7 @@
 use super::audit::{self, Event};
 use super::jwt::JwtKeys;
 use super::throttle::Throttle;
-use super::{api_keys, password, registration, token};
+use super::{api_keys, members, password, registration, token};
 use crate::error::OrInternal;
 use crate::storage::entities::{
     audit_log, memberships, refresh_tokens, sessions, signing_keys, users,
@@ -574,6 +574,29 @@ impl AuthPort for AuthService {
         )
         .await;
         Ok(caller)
+    }
+
+    async fn members(&self, caller: &Caller) -> Result<Vec<shared::auth::Member>, AppError> {
+        members::list(&self.db, caller).await
+    }
+
+    async fn set_member_role(
+        &self,
+        caller: &Caller,
+        user_id: i64,
+        role: Role,
+        ip: Option<String>,
+    ) -> Result<shared::auth::Member, AppError> {
+        members::set_role(&self.db, caller, user_id, role, ip).await
+    }
+
+    async fn remove_member(
+        &self,
+        caller: &Caller,
+        user_id: i64,
+        ip: Option<String>,
+    ) -> Result<(), AppError> {
+        members::remove(&self.db, caller, user_id, ip).await
     }
 
     async fn audit_log(&self, caller: &Caller, limit: u64) -> Result<Vec<AuditEntry>, AppError> {

@@ -124,6 +124,10 @@ fn rest_body(method: &Method, path: &str, b_node: i64) -> Option<(&'static str, 
         )),
         ("DELETE", "/api/v1/api-keys/{id}") => None,
         ("POST", "/api/v1/jobs/{name}/run") => None,
+        ("PATCH", "/api/v1/members/{id}") => {
+            Some(("application/json", r#"{"role":"viewer"}"#.to_owned()))
+        }
+        ("DELETE", "/api/v1/members/{id}") => None,
         ("POST", "/api/v1/invitations") => {
             Some(("application/json", r#"{"role":"admin"}"#.to_owned()))
         }
@@ -159,6 +163,8 @@ async fn no_rest_route_answers_with_another_tenants_data() {
             }
             let b_id = if path.contains("api-keys") {
                 w.b_key
+            } else if path.contains("members") {
+                999_999 // a user outside A's tenant (the server-function case uses B's admin)
             } else {
                 w.b_node
             };
@@ -243,9 +249,34 @@ async fn no_server_function_answers_with_another_tenants_data() {
         (now - Duration::days(1)).to_rfc3339().replace('+', "%2B"),
         now.to_rfc3339().replace('+', "%2B"),
     );
+    // A member of B only, whom A's admin must not be able to touch.
+    token_for_role(&w.app, &w.db, w.b_tenant, "admin").await;
+    let b_user = server::storage::entities::memberships::Entity::find()
+        .filter(server::storage::entities::memberships::Column::TenantId.eq(w.b_tenant))
+        .one(&w.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .user_id;
+    use app::server_fns::admin;
+    let not_found = [
+        admin::SetMemberRole::PATH,
+        admin::RemoveMember::PATH,
+        admin::RevokeApiKey::PATH,
+    ];
     let mut checked = 0;
     for (path, method) in server_fn::axum::server_fn_paths() {
         let body = match path {
+            p if p == admin::ListMembers::PATH => String::new(),
+            p if p == admin::SetMemberRole::PATH => format!("user_id={b_user}&role=viewer"),
+            p if p == admin::RemoveMember::PATH => format!("user_id={b_user}"),
+            p if p == admin::CreateInvitation::PATH => "role=viewer".into(),
+            p if p == admin::ListApiKeys::PATH => String::new(),
+            p if p == admin::CreateApiKey::PATH => "name=probe&read=true&ingest=false".into(),
+            p if p == admin::RevokeApiKey::PATH => format!("id={}", w.b_key),
+            p if p == admin::ListJobs::PATH => String::new(),
+            p if p == admin::RunJob::PATH => "name=data_quality".into(),
+            p if p == admin::ReadAuditLog::PATH => String::new(),
             p if p == app::server_fns::auth::Login::PATH => continue, // public: credentials
             p if p == app::server_fns::auth::Register::PATH => continue, // public: new account
             p if p == app::server_fns::auth::Logout::PATH => continue, // ends A's own session only
@@ -268,8 +299,13 @@ async fn no_server_function_answers_with_another_tenants_data() {
             .unwrap();
         let reply = send(&w.app, req).await;
         assert_clean(path, &reply);
-        if path == app::server_fns::series::GetSeries::PATH {
-            assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text());
+        if path == app::server_fns::series::GetSeries::PATH || not_found.contains(&path) {
+            assert_eq!(
+                reply.status,
+                StatusCode::NOT_FOUND,
+                "{path}: {}",
+                reply.text()
+            );
         } else if path == app::server_fns::auth::SwitchTenant::PATH {
             assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text());
         } else {
@@ -277,7 +313,15 @@ async fn no_server_function_answers_with_another_tenants_data() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 5);
+    assert_eq!(checked, 15);
+    // B's member and key are untouched.
+    let still = server::storage::entities::memberships::Entity::find()
+        .filter(server::storage::entities::memberships::Column::UserId.eq(b_user))
+        .one(&w.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(still.role, "admin");
     // The refused switch left A in its own tenant.
     let me = send(&w.app, get("/api/v1/auth/me", Some(&w.a_token))).await;
     assert_eq!(me.json()["tenant"]["slug"], "demo");

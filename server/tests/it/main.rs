@@ -9,6 +9,7 @@ mod ingest;
 mod isolation;
 mod jobs;
 mod live;
+mod members;
 mod redis_cache;
 mod register;
 mod series;

@@ -1,0 +1,142 @@
+//! Members administration: roles change and members leave, audited, never leaving a tenant
+//! without an admin; the admin page renders for admins.
+
+use crate::support::*;
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use serde_json::json;
+
+fn patch(uri: &str, token: &str, body: serde_json::Value) -> Request<Body> {
+    Request::patch(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+fn delete(uri: &str, token: &str) -> Request<Body> {
+    Request::delete(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn admins_change_roles_and_remove_members_but_keep_an_admin() {
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_demo(&t.db).await;
+    let app = server::web::app(state);
+    let admin = login_token(&app).await;
+    let operator = token_for_role(&app, &t.db, demo.tenant_id, "operator").await;
+    let members = send(&app, get("/api/v1/members", Some(&admin))).await;
+    assert_eq!(members.status, StatusCode::OK, "{}", members.text());
+    let list = members.json();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let find = |role: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["role"] == role)
+            .unwrap()["user_id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (admin_id, operator_id) = (find("admin"), find("operator"));
+
+    // Operators may not manage members.
+    assert_eq!(
+        send(&app, get("/api/v1/members", Some(&operator)))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // The only admin can neither step down nor leave.
+    let uri = format!("/api/v1/members/{admin_id}");
+    let reply = send(&app, patch(&uri, &admin, json!({"role": "viewer"}))).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text());
+    assert_eq!(
+        send(&app, delete(&uri, &admin)).await.status,
+        StatusCode::CONFLICT
+    );
+
+    // The operator becomes a viewer: the next request acts with the new role.
+    let uri = format!("/api/v1/members/{operator_id}");
+    let reply = send(&app, patch(&uri, &admin, json!({"role": "viewer"}))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.json()["role"], "viewer");
+    let me = send(&app, get("/api/v1/auth/me", Some(&operator)))
+        .await
+        .json();
+    assert_eq!(me["role"], "viewer");
+    let bad = send(&app, patch(&uri, &admin, json!({"role": "owner"}))).await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad.text()
+    );
+
+    // Removed: their token no longer opens this tenant.
+    assert_eq!(
+        send(&app, delete(&uri, &admin)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        send(&app, get("/api/v1/auth/me", Some(&operator)))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(&app, delete(&uri, &admin)).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let log = send(&app, get("/api/v1/audit", Some(&admin))).await.json();
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"role_changed") && actions.contains(&"member_removed"),
+        "{actions:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_admin_page_renders_for_admins_and_explains_itself_to_others() {
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_demo(&t.db).await;
+    let app = server::web::app(state);
+    let page = |token: &str| {
+        Request::get("/admin")
+            .header(header::COOKIE, format!("rw_access={token}"))
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let admin = login_token(&app).await;
+    let reply = send(&app, page(&admin)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let html = reply.text();
+    for expected in [
+        "Members",
+        "Demo administrator",
+        "Background jobs",
+        "realtime_sync",
+        "Audit log",
+        "API keys",
+    ] {
+        assert!(html.contains(expected), "{expected} missing");
+    }
+    let viewer = token_for_role(&app, &t.db, demo.tenant_id, "viewer").await;
+    let html = send(&app, page(&viewer)).await.text();
+    assert!(html.contains("forbidden"), "a viewer is told why");
+    assert!(!html.contains("realtime_sync"));
+    assert!(
+        !html.contains(">Administration</a>"),
+        "no admin link for viewers"
+    );
+}
