@@ -11,6 +11,7 @@ mod m20261127_000005_create_api_keys;
 mod m20261127_000006_create_invitations;
 mod m20261127_000007_create_refresh_tokens;
 mod m20261127_000008_create_job_runs;
+mod m20261127_000009_create_imported_files;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_create_invitations::Migration),
             Box::new(m20261127_000007_create_refresh_tokens::Migration),
             Box::new(m20261127_000008_create_job_runs::Migration),
+            Box::new(m20261127_000009_create_imported_files::Migration),
         ]
     }
 }

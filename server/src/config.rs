@@ -160,6 +160,12 @@ pub struct Config {
     /// Weekly maintenance (old job runs, expired sessions, VACUUM ANALYZE).
     #[arg(long, env = "JOB_MAINTENANCE_CRON", default_value = "0 30 3 * * Sun")]
     pub job_maintenance_cron: String,
+    /// Folder watched for CSV files to import: `IMPORT_DIR/<tenant-slug>/*.csv[.gz]`.
+    #[arg(long, env = "IMPORT_DIR")]
+    pub import_dir: Option<std::path::PathBuf>,
+    /// How often the import folder is looked at (when `IMPORT_DIR` is set).
+    #[arg(long, env = "JOB_DIRECTORY_IMPORT_CRON", default_value = "0 * * * * *")]
+    pub job_directory_import_cron: String,
     /// Days of readings the first sync of a source pulls (the initial backfill).
     #[arg(long, env = "INITIAL_BACKFILL_DAYS", default_value_t = 1)]
     pub initial_backfill_days: i64,
@@ -265,12 +271,22 @@ impl Config {
                 &self.job_maintenance_cron,
             ),
         ];
-        jobs.into_iter()
+        let mut jobs: Vec<crate::jobs::scheduler::Registered> = jobs
+            .into_iter()
             .map(|(job, cron)| crate::jobs::scheduler::Registered {
                 job,
                 cron: on(cron),
             })
-            .collect()
+            .collect();
+        if let Some(root) = &self.import_dir {
+            jobs.push(crate::jobs::scheduler::Registered {
+                job: std::sync::Arc::new(crate::jobs::directory_import::DirectoryImport {
+                    root: root.clone(),
+                }),
+                cron: on(&self.job_directory_import_cron),
+            });
+        }
+        jobs
     }
 
     /// The BigQuery settings, when BigQuery sync is configured.

@@ -6,6 +6,7 @@
 
 pub mod cleanup;
 pub mod data_quality;
+pub mod directory_import;
 pub mod maintenance;
 pub mod runs;
 pub mod scheduler;

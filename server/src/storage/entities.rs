@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod audit_log;
 pub mod data_quality_reports;
 pub mod districts;
+pub mod imported_files;
 pub mod invitations;
 pub mod job_runs;
 pub mod latest_readings;

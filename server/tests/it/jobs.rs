@@ -360,3 +360,81 @@ async fn admins_list_jobs_and_run_one_for_their_tenant() {
     .await;
     assert_eq!(bad_day.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+fn drop_file(dir: &std::path::Path, name: &str, content: &str) {
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    // Old enough to be taken (files still being written are left alone).
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(60))
+        .unwrap();
+}
+
+#[tokio::test]
+async fn files_in_the_import_folder_are_imported_once() {
+    use sea_orm::PaginatorTrait;
+    use server::storage::entities::{imported_files, nodes, readings};
+    each_engine(|db| async move {
+        let (_, _demo) = state_with_demo(&db).await;
+        let root = tempfile::tempdir().unwrap();
+        let inbox = root.path().join("demo");
+        std::fs::create_dir_all(&inbox).unwrap();
+        let job: Arc<dyn Job> = Arc::new(server::jobs::directory_import::DirectoryImport {
+            root: root.path().to_path_buf(),
+        });
+        let a = scheduler(&db, job.clone(), "replica-a");
+        let csv = "timestamp,node_id,metric,value\n\
+                   2026-03-01T00:00:00Z,P01,pressure,3.1\n\
+                   2026-03-01T00:15:00Z,P01,pressure,3.2\n\
+                   2026-03-01T00:30:00Z,NOPE,pressure,3.3\n";
+        drop_file(&inbox, "a-readings.csv", csv);
+        drop_file(
+            &inbox,
+            "b-nodes.csv",
+            "node_id,name,kind,lat,lon,district\nP99,New logger,pressure,39.2,9.1,DMA Castello\n",
+        );
+        drop_file(&inbox, "c-broken.csv", "what,is,this\n1,2,3\n");
+        a.tick(job.clone(), at("2026-03-01T01:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(readings::Entity::find().count(&db).await.unwrap(), 2);
+        assert!(nodes::Entity::find()
+            .filter(nodes::Column::ExternalId.eq("P99"))
+            .one(&db)
+            .await
+            .unwrap()
+            .is_some());
+        let files = imported_files::Entity::find().all(&db).await.unwrap();
+        let status = |name: &str| files.iter().find(|f| f.file_name == name).unwrap().clone();
+        let a_file = status("a-readings.csv");
+        assert_eq!(
+            (a_file.status.as_str(), a_file.inserted, a_file.rejected),
+            ("imported", 2, 1)
+        );
+        assert_eq!(status("b-nodes.csv").status, "imported");
+        let broken = status("c-broken.csv");
+        assert_eq!(broken.status, "failed");
+        assert!(
+            broken.error.unwrap().contains("header"),
+            "the reason is kept"
+        );
+        assert!(inbox.join("done/a-readings.csv").exists());
+        assert!(inbox.join("failed/c-broken.csv").exists());
+
+        // The same content again, under another name: not imported twice.
+        drop_file(&inbox, "a-again.csv", csv);
+        a.tick(job.clone(), at("2026-03-01T01:01:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(imported_files::Entity::find().count(&db).await.unwrap(), 3);
+        assert!(inbox.join("done/a-again.csv").exists());
+        let run = job_runs::Entity::find()
+            .filter(job_runs::Column::ScheduledAt.eq(at("2026-03-01T01:01:00Z")))
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(run.detail.unwrap().contains("1 already imported"));
+    })
+    .await;
+}
