@@ -13,8 +13,8 @@ use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::{
-    admin::AdminPage, dashboard::DashboardPage, login::LoginPage, not_found::NotFound,
-    register::RegisterPage,
+    admin::AdminPage, dashboard::DashboardPage, login::LoginPage, monitoring::MonitoringPage,
+    not_found::NotFound, register::RegisterPage,
 };
 
 /// The HTML document the server renders around the app.
@@ -51,6 +51,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/auth/register") view=RegisterPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=ProtectedLayout ssr=SsrMode::Async>
                     <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/monitoring") view=MonitoringPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

@@ -3,5 +3,6 @@
 pub mod admin;
 pub mod dashboard;
 pub mod login;
+pub mod monitoring;
 pub mod not_found;
 pub mod register;

@@ -3,4 +3,5 @@
 pub mod admin;
 pub mod auth;
 pub mod dashboard;
+pub mod monitoring;
 pub mod series;

@@ -236,6 +236,16 @@ pub trait DashboardPort: Send + Sync {
     async fn summary(&self, caller: &Caller) -> Result<DashboardSummary, AppError>;
 }
 
+/// Data quality reports.
+#[async_trait]
+pub trait QualityPort: Send + Sync {
+    /// The newest report of the caller's tenant, if the job has run.
+    async fn latest(
+        &self,
+        caller: &Caller,
+    ) -> Result<Option<shared::quality::DataQualityReport>, AppError>;
+}
+
 /// Background jobs as a tenant admin sees them.
 #[async_trait]
 pub trait JobsPort: Send + Sync {
@@ -271,6 +281,8 @@ pub struct Services {
     pub series: Arc<dyn SeriesPort>,
     /// Background jobs.
     pub jobs: Arc<dyn JobsPort>,
+    /// Data quality reports.
+    pub quality: Arc<dyn QualityPort>,
     /// Whether session cookies carry `Secure` (off only for plain-http development).
     pub secure_cookies: bool,
 }

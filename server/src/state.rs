@@ -83,6 +83,7 @@ impl AppState {
             )),
             dashboard: Arc::new(DashboardService::cached(db.clone(), json_cache.clone())),
             series: Arc::new(SeriesService::new(db.clone())),
+            quality: Arc::new(crate::jobs::data_quality::QualityService(db.clone())),
             jobs: Arc::new(crate::jobs::service::JobsService::new(
                 db.clone(),
                 scheduler.clone(),

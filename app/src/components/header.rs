@@ -17,6 +17,7 @@ pub fn Header(user: SessionUser) -> impl IntoView {
             </a>
             <nav class="nav" aria-label="Pages">
                 <a href="/">"Dashboard"</a>
+                <a href="/monitoring">"Monitoring"</a>
                 <Show when=move || is_admin>
                     <a href="/admin">"Administration"</a>
                 </Show>

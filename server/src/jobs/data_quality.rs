@@ -350,3 +350,19 @@ pub async fn stored(
         None => None,
     })
 }
+
+/// The quality port over the stored reports.
+pub struct QualityService(pub DatabaseConnection);
+
+#[async_trait]
+impl app::ssr::QualityPort for QualityService {
+    async fn latest(
+        &self,
+        caller: &app::ssr::Caller,
+    ) -> Result<Option<DataQualityReport>, shared::AppError> {
+        use crate::error::OrInternal;
+        stored(&self.0, caller.tenant.id, None)
+            .await
+            .or_internal("reading a data quality report")
+    }
+}

@@ -277,6 +277,8 @@ async fn no_server_function_answers_with_another_tenants_data() {
             p if p == admin::ListJobs::PATH => String::new(),
             p if p == admin::RunJob::PATH => "name=data_quality".into(),
             p if p == admin::ReadAuditLog::PATH => String::new(),
+            p if p == app::server_fns::monitoring::GetDataQuality::PATH => String::new(),
+            p if p == app::server_fns::monitoring::JobStatus::PATH => String::new(),
             p if p == app::server_fns::auth::Login::PATH => continue, // public: credentials
             p if p == app::server_fns::auth::Register::PATH => continue, // public: new account
             p if p == app::server_fns::auth::Logout::PATH => continue, // ends A's own session only
@@ -313,7 +315,7 @@ async fn no_server_function_answers_with_another_tenants_data() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 15);
+    assert_eq!(checked, 17);
     // B's member and key are untouched.
     let still = server::storage::entities::memberships::Entity::find()
         .filter(server::storage::entities::memberships::Column::UserId.eq(b_user))

@@ -231,3 +231,53 @@ async fn the_in_process_cache_counts_hits_and_misses_too() {
     }
     assert_eq!(stats.stats().snapshot(), (2, 1, 0));
 }
+
+#[tokio::test]
+async fn the_monitoring_page_shows_quiet_sensors_and_the_quality_report() {
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_demo(&t.db).await;
+    // Everyone but the tank reported in the last hour.
+    let now = Utc::now();
+    let rows: Vec<_> =
+        server::demo::feed::readings_between(&demo, now - chrono::Duration::hours(2), now)
+            .into_iter()
+            .filter(|r| r.node_id != demo.node_ids["T01"])
+            .collect();
+    server::storage::readings::upsert(&t.db, demo.tenant_id, &rows)
+        .await
+        .unwrap();
+    let report =
+        server::jobs::data_quality::compute(&t.db, demo.tenant_id, now.date_naive(), now, 4)
+            .await
+            .unwrap();
+    server::jobs::data_quality::store(&t.db, demo.tenant_id, &report)
+        .await
+        .unwrap();
+    let app = server::web::app(state);
+    let viewer = token_for_role(&app, &t.db, demo.tenant_id, "viewer").await;
+    let req = Request::get("/monitoring")
+        .header("cookie", format!("rw_access={viewer}"))
+        .header("accept", "text/html")
+        .body(Body::empty())
+        .unwrap();
+    let reply = send(&app, req).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let html = reply.text();
+    assert!(html.contains("Live monitoring"));
+    assert!(
+        html.contains("Tank San Michele"),
+        "the silent tank is listed"
+    );
+    assert!(
+        !html.contains("Logger Via Roma</strong>"),
+        "reporting loggers are not"
+    );
+    assert!(
+        html.contains(&format!("Score {:.0}/100", report.score)),
+        "the stored report is shown"
+    );
+    assert!(
+        html.contains("Job runs are shown to the tenant"),
+        "a viewer sees no job details"
+    );
+}

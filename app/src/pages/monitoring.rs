@@ -1,0 +1,342 @@
+//! `/monitoring`: the live view — readings and job outcomes arriving as they are stored
+//! (Server-Sent Events, no polling), sensors gone quiet, the last job runs, and the latest
+//! data quality report.
+
+use crate::components::error_box::ErrorBox;
+use crate::server_fns::dashboard::get_summary;
+use crate::server_fns::monitoring::{get_data_quality, job_status};
+use chrono::{DateTime, Duration, Utc};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use shared::dashboard::DashboardSummary;
+use shared::live::LiveEvent;
+use shared::quality::DataQualityReport;
+use shared::AppError;
+use std::collections::HashMap;
+
+/// Events kept on screen.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const FEED_LENGTH: usize = 30;
+/// A sensor silent for longer than this is listed as quiet.
+const QUIET_MINUTES: i64 = 30;
+
+fn clock(at: DateTime<Utc>) -> String {
+    at.format("%H:%M:%S").to_string()
+}
+
+/// One line of the live feed.
+#[derive(Clone, Debug, PartialEq)]
+struct FeedLine {
+    id: u64,
+    at: DateTime<Utc>,
+    text: String,
+}
+
+#[component]
+pub fn MonitoringPage() -> impl IntoView {
+    let summary = Resource::new(|| (), |_| get_summary());
+    let quality = Resource::new(|| (), |_| get_data_quality());
+    let jobs = Resource::new(|| (), |_| job_status());
+    let feed = RwSignal::new(Vec::<FeedLine>::new());
+    let status = RwSignal::new("connecting");
+    let names = RwSignal::new(HashMap::<i64, String>::new());
+    start_stream(feed, status, names, jobs);
+    view! {
+        <Title text="Monitoring" />
+        <div class="page-head">
+            <h1>"Live monitoring"</h1>
+            <span class=move || format!("live-status live-{}", status.get()) data-testid="live-status" role="status">
+                {move || match status.get() {
+                    "live" => "● live",
+                    "reconnecting" => "○ reconnecting…",
+                    _ => "○ connecting…",
+                }}
+            </span>
+        </div>
+        <div class="admin-grid">
+            <section class="card" aria-labelledby="feed-title">
+                <h2 id="feed-title">"Arriving now"</h2>
+                <Show
+                    when=move || !feed.get().is_empty()
+                    fallback=|| view! { <p class="empty">"Waiting for new readings… they appear here as soon as they are stored."</p> }
+                >
+                    <ul class="feed" data-testid="live-feed">
+                        <For each=move || feed.get() key=|l| l.id let:line>
+                            <li><time>{clock(line.at)}</time> " " {line.text}</li>
+                        </For>
+                    </ul>
+                </Show>
+            </section>
+            <section class="card" aria-labelledby="quiet-title">
+                <h2 id="quiet-title">"Quiet sensors"</h2>
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match summary.await {
+                            Ok(s) => {
+                                names.set(s.nodes.iter().map(|n| (n.id, n.name.clone())).collect());
+                                view! { <QuietSensors summary=s /> }.into_any()
+                            }
+                            Err(error) => view! { <ErrorBox error retry=move |_| summary.refetch() /> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+            <section class="card admin-wide" aria-labelledby="dq-title">
+                <h2 id="dq-title">"Data quality"</h2>
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match quality.await {
+                            Ok(Some(report)) => view! { <QualityReport report /> }.into_any(),
+                            Ok(None) => view! {
+                                <p class="empty">"No report yet: the data quality job checks yesterday's data every day at 06:00 UTC (admins can run it now from Administration)."</p>
+                            }.into_any(),
+                            Err(error) => view! { <ErrorBox error retry=move |_| quality.refetch() /> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+            <section class="card admin-wide" aria-labelledby="runs-title">
+                <h2 id="runs-title">"Last job runs"</h2>
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match jobs.await {
+                            Ok(Some(list)) => {
+                                let rows = list.into_iter().map(|j| {
+                                    let last = j.runs.first().cloned();
+                                    let status = last.as_ref().map_or("—".to_owned(), |r| r.status.clone());
+                                    let when = last.as_ref().map_or(String::new(), |r| r.started_at.format("%Y-%m-%d %H:%M UTC").to_string());
+                                    view! {
+                                        <tr>
+                                            <td>{j.name}</td>
+                                            <td><span class=format!("status status-{status}")>{status.clone()}</span></td>
+                                            <td>{when}</td>
+                                        </tr>
+                                    }
+                                }).collect_view();
+                                view! {
+                                    <div class="table-wrap"><table data-testid="job-status">
+                                        <thead><tr><th>"Job"</th><th>"Last run"</th><th>"Started"</th></tr></thead>
+                                        <tbody>{rows}</tbody>
+                                    </table></div>
+                                }.into_any()
+                            }
+                            Ok(None) => view! {
+                                <p class="muted">"Job runs are shown to the tenant's admins."</p>
+                            }.into_any(),
+                            Err(error) => view! { <ErrorBox error retry=move |_| jobs.refetch() /> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn QuietSensors(summary: DashboardSummary) -> impl IntoView {
+    // Measured against when the server answered, so server and browser render the same list.
+    let limit = summary.generated_at - Duration::minutes(QUIET_MINUTES);
+    let quiet: Vec<(String, String)> = summary
+        .nodes
+        .iter()
+        .filter_map(|n| {
+            let newest = [n.flow_rate.as_ref(), n.pressure.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(|v| v.at)
+                .max();
+            match newest {
+                Some(at) if at >= limit => None,
+                Some(at) => Some((
+                    n.name.clone(),
+                    format!("last reading {}", at.format("%Y-%m-%d %H:%M UTC")),
+                )),
+                None => Some((n.name.clone(), "no reading yet".to_owned())),
+            }
+        })
+        .collect();
+    if quiet.is_empty() {
+        return view! {
+            <p data-testid="quiet-none">"Every sensor reported in the last " {QUIET_MINUTES} " minutes."</p>
+        }
+        .into_any();
+    }
+    let items = quiet
+        .into_iter()
+        .map(|(name, when)| view! { <li><strong>{name}</strong> " — " {when}</li> })
+        .collect_view();
+    view! { <ul data-testid="quiet-list">{items}</ul> }.into_any()
+}
+
+#[component]
+fn QualityReport(report: DataQualityReport) -> impl IntoView {
+    let rows = report
+        .worst
+        .iter()
+        .take(10)
+        .map(|s| {
+            let issues = [
+                s.stale.then_some("silent"),
+                s.flatline.then_some("stuck value"),
+                (s.gap_count > 0).then_some("gaps"),
+                (s.out_of_range > 0).then_some("out of range"),
+                (s.future > 0).then_some("future timestamps"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ");
+            view! {
+                <tr>
+                    <td>{s.node_name.clone()}</td>
+                    <td>{s.metric.label()}</td>
+                    <td>{format!("{:.0} %", 100.0 * s.completeness)} <small class="muted">{format!(" {}/{}", s.received, s.expected)}</small></td>
+                    <td>{issues}</td>
+                    <td>{format!("{:.0}", s.score)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <p data-testid="dq-summary">
+            <strong>{format!("Score {:.0}/100", report.score)}</strong>
+            {format!(
+                " for {} · {} series, {:.1} % of expected readings, {} silent, {} stuck, {} gaps",
+                report.day, report.series, 100.0 * report.completeness, report.stale_series,
+                report.flatline_series, report.gaps
+            )}
+        </p>
+        <div class="table-wrap">
+            <table>
+                <thead><tr><th>"Sensor"</th><th>"Metric"</th><th>"Complete"</th><th>"Issues"</th><th>"Score"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// One line of text for a live event (used by the browser's event stream).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn describe(event: &LiveEvent, names: &HashMap<i64, String>) -> String {
+    match event {
+        LiveEvent::Readings { count, latest } => {
+            let shown: Vec<String> = latest
+                .iter()
+                .take(4)
+                .map(|p| {
+                    let name = names
+                        .get(&p.node_id)
+                        .cloned()
+                        .unwrap_or_else(|| format!("node {}", p.node_id));
+                    format!("{name} {}", p.metric.format(p.value))
+                })
+                .collect();
+            let more = latest.len().saturating_sub(4);
+            format!(
+                "{count} reading{} stored: {}{}",
+                if *count == 1 { "" } else { "s" },
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            )
+        }
+        LiveEvent::JobRun { job, status, .. } => format!("job {job} {status}"),
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn start_stream(
+    feed: RwSignal<Vec<FeedLine>>,
+    status: RwSignal<&'static str>,
+    names: RwSignal<HashMap<i64, String>>,
+    jobs: Resource<Result<Option<Vec<shared::jobs::JobInfo>>, AppError>>,
+) {
+    use send_wrapper::SendWrapper;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    Effect::new(move |_| {
+        let Ok(source) = web_sys::EventSource::new("/api/v1/events") else {
+            status.set("reconnecting");
+            return;
+        };
+        let counter = std::cell::Cell::new(0u64);
+        let on_event =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |msg: web_sys::MessageEvent| {
+                let Some(data) = msg.data().as_string() else {
+                    return;
+                };
+                let Ok(event) = serde_json::from_str::<LiveEvent>(&data) else {
+                    return;
+                };
+                if matches!(event, LiveEvent::JobRun { .. }) {
+                    jobs.refetch();
+                }
+                counter.set(counter.get() + 1);
+                let line = FeedLine {
+                    id: counter.get(),
+                    at: Utc::now(),
+                    text: names.with_untracked(|n| describe(&event, n)),
+                };
+                feed.update(|f| {
+                    f.insert(0, line);
+                    f.truncate(FEED_LENGTH);
+                });
+            });
+        for name in ["readings", "job_run"] {
+            let _ =
+                source.add_event_listener_with_callback(name, on_event.as_ref().unchecked_ref());
+        }
+        let on_open = Closure::<dyn Fn()>::new(move || status.set("live"));
+        let on_error = Closure::<dyn Fn()>::new(move || status.set("reconnecting"));
+        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        let held = SendWrapper::new((source, on_event, on_open, on_error));
+        on_cleanup(move || held.0.close());
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn start_stream(
+    _feed: RwSignal<Vec<FeedLine>>,
+    _status: RwSignal<&'static str>,
+    _names: RwSignal<HashMap<i64, String>>,
+    _jobs: Resource<Result<Option<Vec<shared::jobs::JobInfo>>, AppError>>,
+) {
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::live::LatestPoint;
+    use shared::Metric;
+
+    #[test]
+    fn events_read_as_sentences_with_node_names() {
+        let names = HashMap::from([(3, "Logger Via Roma".to_owned())]);
+        let at: DateTime<Utc> = "2026-03-01T00:00:00Z".parse().unwrap();
+        let point = |node_id| LatestPoint {
+            node_id,
+            metric: Metric::Pressure,
+            ts: at,
+            value: 3.25,
+        };
+        let event = LiveEvent::Readings {
+            count: 7,
+            latest: vec![point(3), point(9)],
+        };
+        assert_eq!(
+            describe(&event, &names),
+            "7 readings stored: Logger Via Roma 3.25 bar, node 9 3.25 bar"
+        );
+        let job = LiveEvent::JobRun {
+            job: "data_quality".into(),
+            run_id: 1,
+            status: "failed".into(),
+        };
+        assert_eq!(describe(&job, &names), "job data_quality failed");
+    }
+}
