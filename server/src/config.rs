@@ -151,6 +151,9 @@ pub struct Config {
     /// Daily full sync of the last 48 hours.
     #[arg(long, env = "JOB_FULL_SYNC_CRON", default_value = "0 0 2 * * *")]
     pub job_full_sync_cron: String,
+    /// Hourly cache refresh (warms each tenant's summary).
+    #[arg(long, env = "JOB_CACHE_REFRESH_CRON", default_value = "0 7 * * * *")]
+    pub job_cache_refresh_cron: String,
     /// Daily data quality check.
     #[arg(long, env = "JOB_DATA_QUALITY_CRON", default_value = "0 0 6 * * *")]
     pub job_data_quality_cron: String,
@@ -244,7 +247,7 @@ impl Config {
 
     /// The jobs and their schedules (`off` switches a job off).
     pub fn jobs(&self) -> Vec<crate::jobs::scheduler::Registered> {
-        use crate::jobs::{cleanup, data_quality, maintenance, sync, Job};
+        use crate::jobs::{cache_refresh, cleanup, data_quality, maintenance, sync, Job};
         let on = |cron: &str| {
             let cron = cron.trim();
             (!cron.eq_ignore_ascii_case("off") && !cron.is_empty()).then(|| cron.to_owned())
@@ -257,6 +260,10 @@ impl Config {
             (
                 std::sync::Arc::new(sync::FullSync),
                 &self.job_full_sync_cron,
+            ),
+            (
+                std::sync::Arc::new(cache_refresh::CacheRefresh),
+                &self.job_cache_refresh_cron,
             ),
             (
                 std::sync::Arc::new(data_quality::DataQuality),

@@ -76,9 +76,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         // than at the next tick. Idempotent, so an interrupted run is simply repeated.
         let scheduler = state.scheduler.clone();
         tokio::spawn(async move {
-            if let Some(job) = scheduler.job("realtime_sync").map(|r| r.job.clone()) {
-                if let Err(e) = scheduler.tick(job, chrono::Utc::now()).await {
-                    tracing::error!(error = %e, "initial sync failed");
+            // …then warm the cache.
+            for name in ["realtime_sync", "cache_refresh"] {
+                if let Some(job) = scheduler.job(name).map(|r| r.job.clone()) {
+                    if let Err(e) = scheduler.tick(job, chrono::Utc::now()).await {
+                        tracing::error!(job = name, error = %e, "start-up run failed");
+                    }
                 }
             }
         });

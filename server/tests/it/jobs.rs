@@ -293,6 +293,7 @@ async fn admins_list_jobs_and_run_one_for_their_tenant() {
         [
             "realtime_sync",
             "full_sync",
+            "cache_refresh",
             "data_quality",
             "cleanup",
             "maintenance"

@@ -281,3 +281,23 @@ async fn the_monitoring_page_shows_quiet_sensors_and_the_quality_report() {
         "a viewer sees no job details"
     );
 }
+
+#[tokio::test]
+async fn the_hourly_refresh_warms_the_summary_before_the_first_visit() {
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_cache(&t.db, Arc::new(MemoryCache::new(100)), None).await;
+    fill_demo(&t.db, &demo, Utc::now()).await;
+    let job = state.scheduler.job("cache_refresh").unwrap().job.clone();
+    assert_eq!(state.scheduler.tick(job, Utc::now()).await.unwrap(), 1);
+    let stats = state.json_cache.clone();
+    let app = server::web::app(state);
+    let token = login_token(&app).await;
+    let reply = send(&app, get("/api/v1/dashboard/summary", Some(&token))).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.json()["readings_24h"].as_i64().unwrap() > 0);
+    assert_eq!(
+        stats.stats().snapshot(),
+        (1, 0, 0),
+        "the first visit is a hit"
+    );
+}

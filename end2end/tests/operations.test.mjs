@@ -1,0 +1,78 @@
+// An operator's live view and an admin's page: readings appear on /monitoring as soon as they
+// are stored (Server-Sent Events after hydration), and the admin page hands out an invitation.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { BASE_URL, DEMO_EMAIL, DEMO_PASSWORD, launch, screenshot, signIn, watchedPage } from "./browser.mjs";
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function apiToken() {
+  const login = await fetch(`${BASE_URL}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: DEMO_EMAIL, password: DEMO_PASSWORD }),
+  });
+  assert.equal(login.status, 200);
+  return (await login.json()).access_token;
+}
+
+test("a reading stored through the API appears live on the monitoring page", async () => {
+  const { page, problems, context } = await watchedPage(browser);
+  await signIn(page);
+  await page.waitForURL(`${BASE_URL}/`, { timeout: 15_000 });
+  await page.goto(`${BASE_URL}/monitoring`, { waitUntil: "networkidle" });
+  const status = page.getByTestId("live-status");
+  await page.waitForFunction(
+    () => document.querySelector("[data-testid=live-status]")?.textContent.includes("live"),
+    null,
+    { timeout: 15_000 },
+  );
+  const token = await apiToken();
+  const sent = Date.now();
+  const reply = await fetch(`${BASE_URL}/api/v1/readings`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify([
+      { node_id: "P03", metric: "pressure", timestamp: new Date().toISOString(), value: 3.456 },
+    ]),
+  });
+  assert.equal(reply.status, 200, await reply.text());
+  const feed = page.getByTestId("live-feed");
+  await feed.waitFor({ timeout: 5_000 });
+  await page.waitForFunction(
+    () => document.querySelector("[data-testid=live-feed]")?.textContent.includes("3.46 bar"),
+    null,
+    { timeout: 5_000 },
+  );
+  const latency = Date.now() - sent;
+  assert.ok(latency < 5_000, `took ${latency} ms`);
+  assert.match(await feed.textContent(), /Logger Via Roma 3\.46 bar/);
+  assert.match(await status.textContent(), /live/);
+  await screenshot(page, "monitoring");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("an admin creates an invitation code on the administration page", async () => {
+  const { page, problems, context } = await watchedPage(browser);
+  await signIn(page);
+  await page.waitForURL(`${BASE_URL}/`, { timeout: 15_000 });
+  await page.getByRole("link", { name: "Administration" }).click();
+  await page.waitForURL(`${BASE_URL}/admin`);
+  await page.getByTestId("members").waitFor();
+  await page.getByTestId("jobs").waitFor();
+  await page.waitForLoadState("networkidle");
+  await page.getByTestId("create-invitation").click();
+  const code = page.getByTestId("invitation-code");
+  await code.waitFor({ timeout: 10_000 });
+  assert.match(await code.textContent(), /Code for a new operator: \S{10,}/);
+  await screenshot(page, "admin");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
