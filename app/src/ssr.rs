@@ -335,15 +335,16 @@ pub async fn caller() -> Result<Caller, AppError> {
     services()?.auth.authenticate(&token, None).await
 }
 
-/// The client address as the proxy or socket reports it.
+/// The client's address, as the server worked it out for this request (the socket's peer,
+/// or the address a configured number of trusted proxies put in `X-Forwarded-For`); set as a
+/// request extension by the server before any handler runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddr(pub Option<String>);
+
+/// The client address of this request (see [`ClientAddr`]).
 pub fn client_ip() -> Option<String> {
     let parts = use_context::<http::request::Parts>()?;
-    parts
-        .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_string())
+    parts.extensions.get::<ClientAddr>()?.0.clone()
 }
 
 /// Refuses a state-changing call whose `Origin` is another site (cross-site request forgery).

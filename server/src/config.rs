@@ -209,6 +209,10 @@ pub struct Config {
     /// Rows per BigQuery result page.
     #[arg(long, env = "BIGQUERY_PAGE_SIZE", default_value_t = 10_000)]
     pub bigquery_page_size: i32,
+    /// Reverse proxies in front of the server that append to `X-Forwarded-For` (0: the header
+    /// is ignored and the socket's peer is the client — anyone can write that header).
+    #[arg(long, env = "TRUSTED_PROXY_HOPS", default_value_t = 0)]
+    pub trusted_proxy_hops: usize,
     /// Largest accepted JSON request body, in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
     pub max_body_bytes: usize,

@@ -1,5 +1,6 @@
 //! Operations endpoints: liveness, readiness and Prometheus metrics.
 
+pub mod client_addr;
 pub mod health;
 pub mod metrics;
 

@@ -58,6 +58,10 @@ pub fn app(state: AppState) -> Router {
             crate::auth::cookies::refresh_session,
         ))
         .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::client_addr::client_addr,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             ops::metrics::track,
         ))

@@ -29,11 +29,10 @@ pub async fn refresh_session(
             return next.run(req).await;
         }
     }
-    let ip = headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned());
+    let ip = req
+        .extensions()
+        .get::<app::ssr::ClientAddr>()
+        .and_then(|c| c.0.clone());
     let issued = auth.refresh(&refresh, ip).await.ok();
     replace_session_cookies(req.headers_mut(), issued.as_ref());
     let mut response = next.run(req).await;

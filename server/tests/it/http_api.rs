@@ -239,3 +239,26 @@ async fn openapi_documents_every_rest_route() {
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.json()["code"], "not_found");
 }
+
+#[tokio::test]
+async fn x_forwarded_for_is_believed_only_from_trusted_proxies() {
+    for (hops, expected) in [(0, serde_json::Value::Null), (1, json!("203.0.113.7"))] {
+        let t = TestDb::sqlite().await;
+        let (state, _) = state_with_config(&t.db, |c| c.trusted_proxy_hops = hops).await;
+        let app = server::web::app(state);
+        let req = Request::post("/api/v1/auth/login")
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", "203.0.113.7")
+            .body(Body::from(
+                json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD}).to_string(),
+            ))
+            .unwrap();
+        let token = send(&app, req).await.json()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let log = send(&app, get("/api/v1/audit", Some(&token))).await.json();
+        assert_eq!(log[0]["action"], "login");
+        assert_eq!(log[0]["ip"], expected, "with {hops} trusted proxies");
+    }
+}
