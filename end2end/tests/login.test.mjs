@@ -72,21 +72,35 @@ test("refresh calls a server function and updates the page without reloading it"
   await signIn(page);
   await page.waitForURL(`${BASE_URL}/`, { timeout: 15_000 });
   await page.waitForLoadState("networkidle");
-  const stamp = page.getByTestId("generated-at");
-  const before = await stamp.textContent();
+  const count = page.getByTestId("kpi-readings");
+  const before = Number(await count.textContent());
   // A full reload would wipe this marker.
   await page.evaluate(() => {
     window.__roccavinaMarker = 42;
   });
   let navigations = 0;
   page.on("framenavigated", () => navigations++);
-  await page.waitForTimeout(1100); // the stamp has one-second resolution
+  // A new reading arrives meanwhile: it drops the cached summary, so the refresh shows it.
+  const login = await fetch(`${BASE_URL}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: DEMO_EMAIL, password: DEMO_PASSWORD }),
+  });
+  const { access_token } = await login.json();
+  const stored = await fetch(`${BASE_URL}/api/v1/readings`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${access_token}`, "content-type": "application/json" },
+    body: JSON.stringify([
+      { node_id: "P02", metric: "pressure", timestamp: new Date().toISOString(), value: 3.21 },
+    ]),
+  });
+  assert.equal(stored.status, 200);
   const serverCall = page.waitForResponse((r) => r.url().includes("/api/get_summary"));
   await page.getByTestId("refresh").click();
   const response = await serverCall;
   assert.equal(response.status(), 200);
   await page.waitForFunction(
-    (old) => document.querySelector("[data-testid=generated-at]")?.textContent !== old,
+    (old) => Number(document.querySelector("[data-testid=kpi-readings]")?.textContent) > old,
     before,
   );
   assert.equal(await page.evaluate(() => window.__roccavinaMarker), 42);

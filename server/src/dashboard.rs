@@ -29,6 +29,7 @@ struct NodeRow {
     flow_ts: Option<DateTime<Utc>>,
     pressure_value: Option<f64>,
     pressure_ts: Option<DateTime<Utc>>,
+    last_seen: Option<DateTime<Utc>>,
 }
 
 #[derive(FromQueryResult)]
@@ -75,7 +76,8 @@ impl DashboardService {
             backend,
             "SELECT n.id, n.external_id, n.name, n.kind, d.name AS district, \
                     f.value AS flow_value, f.ts AS flow_ts, \
-                    p.value AS pressure_value, p.ts AS pressure_ts \
+                    p.value AS pressure_value, p.ts AS pressure_ts, \
+                    (SELECT MAX(l.ts) FROM latest_readings l WHERE l.node_id = n.id) AS last_seen \
              FROM nodes n \
              LEFT JOIN districts d ON d.id = n.district_id \
              LEFT JOIN latest_readings f ON f.node_id = n.id AND f.metric = ? \
@@ -102,6 +104,7 @@ impl DashboardService {
                 district: r.district,
                 flow_rate: latest(r.flow_value, r.flow_ts),
                 pressure: latest(r.pressure_value, r.pressure_ts),
+                last_seen: r.last_seen,
             })
             .collect();
         Ok(nodes)

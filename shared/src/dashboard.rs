@@ -30,6 +30,8 @@ pub struct NodeLatest {
     pub flow_rate: Option<LatestValue>,
     /// Latest `pressure` reading (bar).
     pub pressure: Option<LatestValue>,
+    /// When the node last reported anything (any metric).
+    pub last_seen: Option<DateTime<Utc>>,
 }
 
 /// Count and mean of one metric's readings over the summary window.
@@ -103,6 +105,7 @@ mod tests {
             district: None,
             flow_rate: flow.map(|value| LatestValue { at, value }),
             pressure: pressure.map(|value| LatestValue { at, value }),
+            last_seen: Some(at),
         }
     }
 

@@ -39,8 +39,7 @@ pub fn MonitoringPage() -> impl IntoView {
     let jobs = Resource::new(|| (), |_| job_status());
     let feed = RwSignal::new(Vec::<FeedLine>::new());
     let status = RwSignal::new("connecting");
-    let names = RwSignal::new(HashMap::<i64, String>::new());
-    start_stream(feed, status, names, jobs);
+    start_stream(feed, status, summary, jobs);
     view! {
         <Title text="Monitoring" />
         <div class="page-head">
@@ -72,10 +71,7 @@ pub fn MonitoringPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match summary.await {
-                            Ok(s) => {
-                                names.set(s.nodes.iter().map(|n| (n.id, n.name.clone())).collect());
-                                view! { <QuietSensors summary=s /> }.into_any()
-                            }
+                            Ok(s) => view! { <QuietSensors summary=s /> }.into_any(),
                             Err(error) => view! { <ErrorBox error retry=move |_| summary.refetch() /> }.into_any(),
                         }
                     })}
@@ -103,7 +99,7 @@ pub fn MonitoringPage() -> impl IntoView {
                             Ok(Some(list)) => {
                                 let rows = list.into_iter().map(|j| {
                                     let last = j.runs.first().cloned();
-                                    let status = last.as_ref().map_or("—".to_owned(), |r| r.status.clone());
+                                    let status = last.as_ref().map_or("none".to_owned(), |r| r.status.clone());
                                     let when = last.as_ref().map_or(String::new(), |r| r.started_at.format("%Y-%m-%d %H:%M UTC").to_string());
                                     view! {
                                         <tr>
@@ -139,20 +135,13 @@ fn QuietSensors(summary: DashboardSummary) -> impl IntoView {
     let quiet: Vec<(String, String)> = summary
         .nodes
         .iter()
-        .filter_map(|n| {
-            let newest = [n.flow_rate.as_ref(), n.pressure.as_ref()]
-                .into_iter()
-                .flatten()
-                .map(|v| v.at)
-                .max();
-            match newest {
-                Some(at) if at >= limit => None,
-                Some(at) => Some((
-                    n.name.clone(),
-                    format!("last reading {}", at.format("%Y-%m-%d %H:%M UTC")),
-                )),
-                None => Some((n.name.clone(), "no reading yet".to_owned())),
-            }
+        .filter_map(|n| match n.last_seen {
+            Some(at) if at >= limit => None,
+            Some(at) => Some((
+                n.name.clone(),
+                format!("last reading {}", at.format("%Y-%m-%d %H:%M UTC")),
+            )),
+            None => Some((n.name.clone(), "no reading yet".to_owned())),
         })
         .collect();
     if quiet.is_empty() {
@@ -248,11 +237,20 @@ fn describe(event: &LiveEvent, names: &HashMap<i64, String>) -> String {
     }
 }
 
+/// Node names from the summary the page loaded, for the feed's sentences.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn node_names(summary: Option<Result<DashboardSummary, AppError>>) -> HashMap<i64, String> {
+    summary
+        .and_then(Result::ok)
+        .map(|s| s.nodes.into_iter().map(|n| (n.id, n.name)).collect())
+        .unwrap_or_default()
+}
+
 #[cfg(feature = "hydrate")]
 fn start_stream(
     feed: RwSignal<Vec<FeedLine>>,
     status: RwSignal<&'static str>,
-    names: RwSignal<HashMap<i64, String>>,
+    summary: Resource<Result<DashboardSummary, AppError>>,
     jobs: Resource<Result<Option<Vec<shared::jobs::JobInfo>>, AppError>>,
 ) {
     use send_wrapper::SendWrapper;
@@ -279,7 +277,7 @@ fn start_stream(
                 let line = FeedLine {
                     id: counter.get(),
                     at: Utc::now(),
-                    text: names.with_untracked(|n| describe(&event, n)),
+                    text: describe(&event, &node_names(summary.get_untracked())),
                 };
                 feed.update(|f| {
                     f.insert(0, line);
@@ -303,7 +301,7 @@ fn start_stream(
 fn start_stream(
     _feed: RwSignal<Vec<FeedLine>>,
     _status: RwSignal<&'static str>,
-    _names: RwSignal<HashMap<i64, String>>,
+    _summary: Resource<Result<DashboardSummary, AppError>>,
     _jobs: Resource<Result<Option<Vec<shared::jobs::JobInfo>>, AppError>>,
 ) {
 }
