@@ -49,7 +49,7 @@ fn MembersCard() -> impl IntoView {
         |_| list_members(),
     );
     view! {
-        <section class="card" aria-labelledby="members-title">
+        <section class="card admin-wide" aria-labelledby="members-title">
             <h2 id="members-title">"Members"</h2>
             {error_line(move || set_role.value().get().and_then(Result::err))}
             {error_line(move || remove.value().get().and_then(Result::err))}
