@@ -39,7 +39,7 @@ pub fn MonitoringPage() -> impl IntoView {
     let jobs = Resource::new(|| (), |_| job_status());
     let feed = RwSignal::new(Vec::<FeedLine>::new());
     let status = RwSignal::new("connecting");
-    start_stream(feed, status, summary, jobs);
+    start_stream(feed, status, summary);
     view! {
         <Title text="Monitoring" />
         <div class="page-head">
@@ -251,7 +251,6 @@ fn start_stream(
     feed: RwSignal<Vec<FeedLine>>,
     status: RwSignal<&'static str>,
     summary: Resource<Result<DashboardSummary, AppError>>,
-    jobs: Resource<Result<Option<Vec<shared::jobs::JobInfo>>, AppError>>,
 ) {
     use send_wrapper::SendWrapper;
     use wasm_bindgen::closure::Closure;
@@ -270,9 +269,8 @@ fn start_stream(
                 let Ok(event) = serde_json::from_str::<LiveEvent>(&data) else {
                     return;
                 };
-                if matches!(event, LiveEvent::JobRun { .. }) {
-                    jobs.refetch();
-                }
+                // Only the feed signal (outside every Suspense boundary) changes: refetching a
+                // resource here could land while its section is still hydrating.
                 counter.set(counter.get() + 1);
                 let line = FeedLine {
                     id: counter.get(),
@@ -302,7 +300,6 @@ fn start_stream(
     _feed: RwSignal<Vec<FeedLine>>,
     _status: RwSignal<&'static str>,
     _summary: Resource<Result<DashboardSummary, AppError>>,
-    _jobs: Resource<Result<Option<Vec<shared::jobs::JobInfo>>, AppError>>,
 ) {
 }
 

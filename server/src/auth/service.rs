@@ -5,17 +5,15 @@ use super::jwt::JwtKeys;
 use super::throttle::Throttle;
 use super::{api_keys, members, password, registration, token};
 use crate::error::OrInternal;
-use crate::storage::entities::{
-    audit_log, memberships, refresh_tokens, sessions, signing_keys, users,
-};
+use crate::storage::entities::{audit_log, memberships, refresh_tokens, sessions, users};
 use crate::storage::sql::stmt;
-use app::ssr::{AuthPort, Caller, IssuedSession, LoginAttempt, SessionToken};
+use app::ssr::{AuthPort, Caller, IssuedSession, LoginAttempt};
 use async_trait::async_trait;
 use chrono::{Duration, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use shared::auth::{
     ApiKeyInfo, AuditEntry, CreatedApiKey, CreatedInvitation, NewApiKey, NewInvitation,
@@ -80,8 +78,7 @@ impl MembershipRow {
     }
 }
 
-/// Key id of the signing key generated when none is configured.
-const GENERATED_KID: &str = "db-1";
+mod tokens;
 
 impl AuthService {
     /// `keys` from configuration, or `None` to use (and at first start create) the key kept
@@ -98,100 +95,6 @@ impl AuthService {
             keys: Arc::new(OnceCell::new_with(keys)),
             throttle,
         }
-    }
-
-    /// The access-token keys: configured, or the database's (created once, the same for
-    /// every replica: the first insert wins and everyone reads it back).
-    async fn keys(&self) -> Result<&JwtKeys, AppError> {
-        self.keys
-            .get_or_try_init(|| async {
-                let secret = token::generate() + &token::generate();
-                signing_keys::Entity::insert(signing_keys::ActiveModel {
-                    kid: Set(GENERATED_KID.into()),
-                    secret: Set(signing_keys::SigningSecret(secret)),
-                    created_at: Set(Utc::now()),
-                })
-                .on_conflict(
-                    OnConflict::column(signing_keys::Column::Kid)
-                        .do_nothing()
-                        .to_owned(),
-                )
-                .exec_without_returning(&self.db)
-                .await
-                .or_internal("creating the token signing key")?;
-                let stored = signing_keys::Entity::find_by_id(GENERATED_KID)
-                    .one(&self.db)
-                    .await
-                    .or_internal("loading the token signing key")?
-                    .ok_or_else(|| AppError::Internal {
-                        reference: "signing-key-missing".into(),
-                    })?;
-                JwtKeys::from_keys(vec![(stored.kid, stored.secret.0.into_bytes())])
-                    .or_internal("loading the token signing key")
-            })
-            .await
-    }
-
-    /// The session id named by a valid access token.
-    async fn session_of(&self, access_token: &str, allow_expired: bool) -> Option<String> {
-        let keys = self.keys().await.ok()?;
-        keys.verify(access_token, allow_expired).ok().map(|c| c.sid)
-    }
-
-    /// A new refresh token for session `sid`.
-    async fn new_refresh_token(
-        &self,
-        sid: &str,
-        expires_at: chrono::DateTime<Utc>,
-    ) -> Result<SessionToken, AppError> {
-        let clear = token::generate();
-        refresh_tokens::Entity::insert(refresh_tokens::ActiveModel {
-            token_hash: Set(token::digest(&clear)),
-            session_hash: Set(sid.to_owned()),
-            created_at: Set(Utc::now()),
-            expires_at: Set(expires_at),
-            used_at: Set(None),
-        })
-        .exec_without_returning(&self.db)
-        .await
-        .or_internal("storing a refresh token")?;
-        Ok(SessionToken::new(clear))
-    }
-
-    /// A new access and refresh token for session `session`.
-    async fn issue(&self, session: &sessions::Model) -> Result<IssuedSession, AppError> {
-        let now = Utc::now();
-        let refresh_token = self
-            .new_refresh_token(&session.token_hash, session.expires_at)
-            .await?;
-        let access = self.policy.access.min(session.expires_at - now);
-        let access_token = self.keys().await?.sign(
-            session.user_id,
-            &session.token_hash,
-            now.timestamp(),
-            access.num_seconds(),
-        );
-        Ok(IssuedSession {
-            access_token: SessionToken::new(access_token),
-            expires_in_secs: access.num_seconds(),
-            refresh_token,
-            refresh_expires_in_secs: (session.expires_at - now).num_seconds(),
-            caller: self.caller_for(&session.token_hash, None).await?,
-        })
-    }
-
-    /// Deletes a session and every token of its family.
-    async fn end_session(&self, sid: &str) -> Result<(), AppError> {
-        refresh_tokens::Entity::delete_many()
-            .filter(refresh_tokens::Column::SessionHash.eq(sid))
-            .exec(&self.db)
-            .await
-            .or_internal("deleting refresh tokens")?;
-        sessions::Entity::delete_by_id(sid.to_owned())
-            .exec(&self.db)
-            .await
-            .or_internal("deleting a session")?;
-        Ok(())
     }
 
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, AppError> {
