@@ -26,7 +26,10 @@ test("a reading stored through the API appears live on the monitoring page", asy
   const { page, problems, context } = await watchedPage(browser);
   await signIn(page);
   await page.waitForURL(`${BASE_URL}/`, { timeout: 15_000 });
-  await page.goto(`${BASE_URL}/monitoring`, { waitUntil: "networkidle" });
+  // Let the dashboard finish hydrating, then move on the way a person does: by the menu.
+  await page.waitForLoadState("networkidle");
+  await page.getByRole("link", { name: "Monitoring" }).click();
+  await page.waitForURL(`${BASE_URL}/monitoring`);
   const status = page.getByTestId("live-status");
   await page.waitForFunction(
     () => document.querySelector("[data-testid=live-status]")?.textContent.includes("live"),
