@@ -27,6 +27,8 @@ pub struct TenantEvent {
 pub struct Live {
     local: broadcast::Sender<TenantEvent>,
     redis: Option<redis::Client>,
+    /// The publishing connection, opened on first use and dropped after a failure.
+    publisher: std::sync::Arc<tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>>,
     cache: JsonCache,
 }
 
@@ -38,6 +40,7 @@ impl Live {
         Self {
             local,
             redis,
+            publisher: Default::default(),
             cache,
         }
     }
@@ -52,20 +55,29 @@ impl Live {
     pub async fn publish(&self, tenant_id: i64, event: LiveEvent) {
         let message = TenantEvent { tenant_id, event };
         if let Some(client) = &self.redis {
+            let mut publisher = self.publisher.lock().await;
             let sent = async {
-                let mut conn = client.get_multiplexed_async_connection().await?;
+                let mut conn = match publisher.as_ref() {
+                    Some(conn) => conn.clone(),
+                    None => client.get_multiplexed_async_connection().await?,
+                };
                 let payload = serde_json::to_string(&message).unwrap_or_default();
                 redis::cmd("PUBLISH")
                     .arg(CHANNEL)
                     .arg(payload)
                     .query_async::<i64>(&mut conn)
                     .await
+                    .map(|_| conn)
             };
             match tokio::time::timeout(std::time::Duration::from_millis(500), sent).await {
-                Ok(Ok(_)) => return,
+                Ok(Ok(conn)) => {
+                    *publisher = Some(conn);
+                    return;
+                }
                 Ok(Err(e)) => tracing::warn!(error = %e, "publishing to Redis failed; local only"),
                 Err(_) => tracing::warn!("publishing to Redis timed out; local only"),
             }
+            *publisher = None;
         }
         let _ = self.local.send(message);
     }

@@ -42,16 +42,19 @@ impl Job for Maintenance {
             .exec(&ctx.db)
             .await?
             .rows_affected;
-        let expired = sessions::Entity::find()
-            .filter(sessions::Column::ExpiresAt.lt(now))
-            .all(&ctx.db)
+        // The tokens of expired sessions, in one statement.
+        refresh_tokens::Entity::delete_many()
+            .filter(
+                refresh_tokens::Column::SessionHash.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(sessions::Column::TokenHash)
+                        .from(sessions::Entity)
+                        .and_where(sessions::Column::ExpiresAt.lt(now))
+                        .to_owned(),
+                ),
+            )
+            .exec(&ctx.db)
             .await?;
-        for s in &expired {
-            refresh_tokens::Entity::delete_many()
-                .filter(refresh_tokens::Column::SessionHash.eq(&s.token_hash))
-                .exec(&ctx.db)
-                .await?;
-        }
         let sessions = sessions::Entity::delete_many()
             .filter(sessions::Column::ExpiresAt.lt(now))
             .exec(&ctx.db)

@@ -439,3 +439,46 @@ async fn files_in_the_import_folder_are_imported_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn maintenance_deletes_expired_sessions_with_their_tokens() {
+    use sea_orm::PaginatorTrait;
+    use server::storage::entities::{refresh_tokens, sessions};
+    each_engine(|db| async move {
+        let (state, _) = state_with_demo(&db).await;
+        let app = server::web::app(state.clone());
+        login_token(&app).await; // a live session with its refresh token
+        let now = Utc::now();
+        sessions::Entity::insert(sessions::ActiveModel {
+            token_hash: Set("expired-session".into()),
+            user_id: Set(1),
+            tenant_id: Set(1),
+            created_at: Set(now - Duration::days(2)),
+            expires_at: Set(now - Duration::days(1)),
+            ip: Set(None),
+        })
+        .exec(&db)
+        .await
+        .unwrap();
+        refresh_tokens::Entity::insert(refresh_tokens::ActiveModel {
+            token_hash: Set("f".repeat(64)),
+            session_hash: Set("expired-session".into()),
+            created_at: Set(now - Duration::days(2)),
+            expires_at: Set(now + Duration::days(1)),
+            used_at: Set(None),
+        })
+        .exec(&db)
+        .await
+        .unwrap();
+        let job = state.scheduler.job("maintenance").unwrap().job.clone();
+        assert_eq!(state.scheduler.tick(job, now).await.unwrap(), 1);
+        assert_eq!(sessions::Entity::find().count(&db).await.unwrap(), 1);
+        assert_eq!(refresh_tokens::Entity::find().count(&db).await.unwrap(), 1);
+        assert!(sessions::Entity::find_by_id("expired-session".to_owned())
+            .one(&db)
+            .await
+            .unwrap()
+            .is_none());
+    })
+    .await;
+}
