@@ -1,0 +1,108 @@
+//! Development aid: prints the extremes of the detector's hydraulic z-scores over a data folder.
+use analytics::faults::classify;
+use analytics::hydraulic::{compute, HydraulicConfig};
+use analytics::{Panel, SensorKind, Series};
+use std::collections::BTreeMap;
+
+fn main() {
+    let dir = std::env::args().nth(1).expect("DIR");
+    let mut raw: BTreeMap<(String, String), Vec<(i64, f64)>> = BTreeMap::new();
+    let mut rdr = csv::Reader::from_path(format!("{dir}/readings.csv")).expect("readings");
+    let (mut t0, mut t1) = (i64::MAX, i64::MIN);
+    for rec in rdr.records() {
+        let rec = rec.expect("row");
+        let ts = chrono::DateTime::parse_from_rfc3339(&rec[0])
+            .expect("t")
+            .timestamp();
+        t0 = t0.min(ts);
+        t1 = t1.max(ts);
+        raw.entry((rec[1].to_string(), rec[2].to_string()))
+            .or_default()
+            .push((ts, rec[3].parse().expect("v")));
+    }
+    let len = ((t1 - t0) / 900 + 1) as usize;
+    let series: Vec<Series> = raw
+        .into_iter()
+        .filter(|((_, m), _)| m != "volume")
+        .map(|((node, metric), pts)| {
+            let mut values = vec![f64::NAN; len];
+            for (ts, v) in pts {
+                values[((ts - t0) / 900) as usize] = v;
+            }
+            let kind = if metric == "pressure" {
+                SensorKind::Pressure
+            } else {
+                SensorKind::Flow
+            };
+            Series {
+                node,
+                metric,
+                kind,
+                district: None,
+                range: (-1e9, 1e9),
+                cumulative: false,
+                values,
+            }
+        })
+        .collect();
+    let panel = Panel {
+        start: t0,
+        step: 900,
+        utc_offset: 3600,
+        series,
+    };
+    let masks: Vec<_> = panel
+        .series
+        .iter()
+        .map(|s| classify(s, &Default::default()))
+        .collect();
+    let h = compute(&panel, &masks, 0, &HydraulicConfig::default());
+    let fmt = |i: usize| {
+        chrono::DateTime::from_timestamp(panel.time(i), 0)
+            .unwrap()
+            .format("%m-%d %H:%M")
+            .to_string()
+    };
+    let daily = |z: &[f64], name: &str| {
+        let mut line = format!("{name:>4}");
+        for d in 0..len / 96 {
+            let seg = &z[d * 96..(d + 1) * 96];
+            let m = seg
+                .iter()
+                .copied()
+                .filter(|x| x.is_finite())
+                .fold(f64::NAN, |a, b| {
+                    if a.is_nan() || b.abs() > a.abs() {
+                        b
+                    } else {
+                        a
+                    }
+                });
+            line += &if m.is_nan() {
+                "   .".to_string()
+            } else {
+                format!("{:4.0}", m)
+            };
+        }
+        println!("{line}");
+    };
+    println!(
+        "day  {}",
+        (0..len / 96)
+            .map(|d| fmt(d * 96)[3..5].to_string())
+            .map(|s| format!("{s:>4}"))
+            .collect::<String>()
+    );
+    for (i, s) in panel.series.iter().enumerate() {
+        if let Some(sc) = &h.pressure[i] {
+            daily(&sc.z, &s.node);
+        }
+    }
+    if let Some(q) = &h.inflow {
+        daily(&q.z, "Q");
+    }
+    for n in &h.nights {
+        print!("{}:{:.1} ", &fmt(n.step)[..5], n.z);
+    }
+    println!();
+}

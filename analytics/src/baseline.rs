@@ -1,0 +1,102 @@
+//! The seasonal baseline: what a sensor usually reads at this time of day on this kind of day.
+//!
+//! For every step the expected value is the median of the same local time of day on the most
+//! recent days of the same type (weekday or weekend) before it, so the profile follows slow drifts
+//! in demand while one odd day cannot move it. Residual = actual - expected.
+
+use crate::panel::Panel;
+use crate::stats::median_in_place;
+
+/// How far back the baseline looks.
+#[derive(Clone, Copy, Debug)]
+pub struct BaselineConfig {
+    /// Days searched back for same-type days.
+    pub lookback_days: usize,
+    /// Same-type days used (most recent first).
+    pub weekday_refs: usize,
+    pub weekend_refs: usize,
+    /// Fewest reference values for an expectation.
+    pub min_refs: usize,
+}
+
+impl Default for BaselineConfig {
+    fn default() -> Self {
+        Self {
+            lookback_days: 21,
+            weekday_refs: 5,
+            weekend_refs: 4,
+            min_refs: 3,
+        }
+    }
+}
+
+/// Expected values for `values` at steps `from..values.len()`; NaN before `from` or without enough
+/// reference days.
+pub fn expected(panel: &Panel, values: &[f64], from: usize, cfg: &BaselineConfig) -> Vec<f64> {
+    let per_day = panel.per_day();
+    let mut out = vec![f64::NAN; values.len()];
+    let mut refs = Vec::with_capacity(cfg.weekday_refs.max(cfg.weekend_refs));
+    for (t, slot) in out.iter_mut().enumerate().skip(from) {
+        let weekend = panel.is_weekend(t);
+        let wanted = if weekend {
+            cfg.weekend_refs
+        } else {
+            cfg.weekday_refs
+        };
+        refs.clear();
+        for k in 1..=cfg.lookback_days {
+            let Some(j) = t.checked_sub(k * per_day) else {
+                break;
+            };
+            if panel.is_weekend(j) != weekend {
+                continue;
+            }
+            if values[j].is_finite() {
+                refs.push(values[j]);
+            }
+            if refs.len() == wanted {
+                break;
+            }
+        }
+        if refs.len() >= cfg.min_refs {
+            *slot = median_in_place(&mut refs).unwrap_or(f64::NAN);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn panel(step: i64) -> Panel {
+        // Monday 2026-01-05 00:00 UTC
+        Panel {
+            start: 1_767_571_200,
+            step,
+            utc_offset: 0,
+            series: vec![],
+        }
+    }
+
+    #[test]
+    fn expectation_is_same_time_median_of_same_day_type() {
+        let p = panel(3600);
+        // 4 weeks of hourly data: weekdays read hour + 10, weekends hour + 100,
+        // except one odd weekday that reads 1000 (the median must ignore it).
+        let mut v = Vec::new();
+        for i in 0..24 * 28 {
+            let h = (i % 24) as f64;
+            v.push(if p.is_weekend(i) { h + 100.0 } else { h + 10.0 });
+        }
+        for x in &mut v[24 * 15..24 * 16] {
+            *x = 1000.0;
+        }
+        let e = expected(&p, &v, 0, &BaselineConfig::default());
+        assert!(e[5].is_nan(), "no history on day 0");
+        let last_monday = 24 * 21 + 7; // Monday of week 4, 07:00
+        assert_eq!(e[last_monday], 17.0);
+        let last_sunday = 24 * 27 + 3;
+        assert_eq!(e[last_sunday], 103.0);
+    }
+}

@@ -1,0 +1,239 @@
+//! Sensor faults, told apart from hydraulics: missing data, stuck values, spikes, out of range.
+//!
+//! Each check returns, per series, the steps it condemns, so the hydraulic checks can ignore those
+//! values (a stuck logger must not look like a pressure drop) and the tracker can report them.
+
+use crate::panel::Series;
+use crate::stats::robust_sd;
+
+/// Kinds of sensor fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FaultKind {
+    Missing,
+    Stuck,
+    Spike,
+    OutOfRange,
+}
+
+impl FaultKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Stuck => "stuck",
+            Self::Spike => "spike",
+            Self::OutOfRange => "out_of_range",
+        }
+    }
+}
+
+/// Tunables of the fault checks.
+#[derive(Clone, Copy, Debug)]
+pub struct FaultConfig {
+    /// Identical consecutive values before a series counts as stuck.
+    pub stuck_steps: usize,
+    /// A value the sensor held for at least this share of the recent history is a resting state
+    /// (pump off, valve shut), not a stuck sensor.
+    pub rest_share: f64,
+    /// A spike stands this many robust deviations of the local curvature above normal.
+    pub spike_k: f64,
+    /// History used to learn what is normal for a sensor, in steps.
+    pub history_steps: usize,
+}
+
+impl Default for FaultConfig {
+    fn default() -> Self {
+        Self {
+            stuck_steps: 8,
+            rest_share: 0.05,
+            spike_k: 10.0,
+            history_steps: 7 * 96,
+        }
+    }
+}
+
+/// Clears spikes that several sensors show at the same step: a pump start or a valve closing
+/// moves the water, and every logger sees it; a faulty sensor spikes alone.
+pub fn clear_shared_spikes(masks: &mut [Vec<Option<FaultKind>>]) {
+    let n = masks.iter().map(Vec::len).max().unwrap_or(0);
+    for t in 0..n {
+        let count = masks
+            .iter()
+            .filter(|m| m.get(t) == Some(&Some(FaultKind::Spike)))
+            .count();
+        if count >= 2 {
+            for m in masks.iter_mut() {
+                if m.get(t) == Some(&Some(FaultKind::Spike)) {
+                    m[t] = None;
+                }
+            }
+        }
+    }
+}
+
+/// Per-step fault mask of one series (`None` = healthy or unknown).
+pub fn classify(series: &Series, cfg: &FaultConfig) -> Vec<Option<FaultKind>> {
+    let v = &series.values;
+    let n = v.len();
+    let mut out = vec![None; n];
+    // Missing: only for a sensor that has reported before (a node not yet installed is not a fault).
+    let first = v.iter().position(|x| x.is_finite());
+    if let Some(first) = first {
+        for (t, slot) in out.iter_mut().enumerate().skip(first) {
+            if !v[t].is_finite() {
+                *slot = Some(FaultKind::Missing);
+            }
+        }
+    }
+    for t in 0..n {
+        if v[t].is_finite() && (v[t] < series.range.0 || v[t] > series.range.1) {
+            out[t] = Some(FaultKind::OutOfRange);
+        }
+    }
+    // A totaliser stands still while nothing flows and jumps when a tank turns from filling to
+    // emptying: neither is a fault of the meter, so only gaps and range apply to it.
+    if !series.cumulative {
+        mark_stuck(v, cfg, &mut out);
+        mark_spikes(v, cfg, &mut out);
+    }
+    out
+}
+
+fn same(a: f64, b: f64) -> bool {
+    a.is_finite() && b.is_finite() && (a - b).abs() <= 1e-9 * a.abs().max(1.0)
+}
+
+fn mark_stuck(v: &[f64], cfg: &FaultConfig, out: &mut [Option<FaultKind>]) {
+    let n = v.len();
+    let mut t = 0;
+    while t < n {
+        let mut end = t + 1;
+        while end < n && same(v[end], v[t]) {
+            end += 1;
+        }
+        let run = end - t;
+        if run >= cfg.stuck_steps && !is_rest_value(v, t, cfg) {
+            for slot in &mut out[t..end] {
+                if slot.is_none() {
+                    *slot = Some(FaultKind::Stuck);
+                }
+            }
+        }
+        t = end;
+    }
+}
+
+/// Whether `v[at]` is a value the sensor often holds (outside this run) in the history before it.
+fn is_rest_value(v: &[f64], at: usize, cfg: &FaultConfig) -> bool {
+    let lo = at.saturating_sub(cfg.history_steps);
+    let hist = &v[lo..at];
+    let valid = hist.iter().filter(|x| x.is_finite()).count();
+    if valid < cfg.stuck_steps * 4 {
+        // Without history a long flat run at zero is a resting meter more often than a fault.
+        return v[at] == 0.0;
+    }
+    let held = hist.iter().filter(|x| same(**x, v[at])).count();
+    held as f64 >= cfg.rest_share * valid as f64
+}
+
+/// A spike: one value far from both neighbours while the neighbours agree with each other.
+fn mark_spikes(v: &[f64], cfg: &FaultConfig, out: &mut [Option<FaultKind>]) {
+    let n = v.len();
+    if n < 3 {
+        return;
+    }
+    let curvature: Vec<f64> = (0..n)
+        .map(|t| {
+            if t == 0 || t + 1 >= n {
+                return f64::NAN;
+            }
+            v[t] - (v[t - 1] + v[t + 1]) / 2.0
+        })
+        .collect();
+    let day = cfg.history_steps.max(16);
+    let mut sd = f64::NAN;
+    for t in 1..n - 1 {
+        if t % 96 == 1 || sd.is_nan() {
+            let lo = t.saturating_sub(day);
+            sd = robust_sd(&curvature[lo..t], 32).unwrap_or(f64::NAN);
+        }
+        let d = curvature[t];
+        if !d.is_finite() || !sd.is_finite() || sd <= 0.0 || out[t].is_some() {
+            continue;
+        }
+        let neighbours_agree = (v[t + 1] - v[t - 1]).abs() <= 0.25 * d.abs();
+        // A pump that runs for one interval between rests is a duty cycle, not a spike.
+        let from_rest = || is_rest_value(v, t - 1, cfg) && is_rest_value(v, t + 1, cfg);
+        if d.abs() >= cfg.spike_k * sd && neighbours_agree && !from_rest() {
+            out[t] = Some(FaultKind::Spike);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::panel::SensorKind;
+
+    fn series(values: Vec<f64>) -> Series {
+        Series {
+            node: "P1".into(),
+            metric: "pressure".into(),
+            kind: SensorKind::Pressure,
+            district: None,
+            range: (0.0, 16.0),
+            cumulative: false,
+            values,
+        }
+    }
+
+    fn wiggle(n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| 4.0 + 0.05 * ((i as f64) * 0.7).sin() + 0.001 * (i % 7) as f64)
+            .collect()
+    }
+
+    #[test]
+    fn finds_each_fault_kind_where_it_is() {
+        let mut v = wiggle(800);
+        v[700] = f64::NAN;
+        v[710] = 9.0; // spike
+        for x in &mut v[720..740] {
+            *x = 4.123; // stuck for 20 steps
+        }
+        v[750] = 25.0; // out of range
+        let f = classify(&series(v), &FaultConfig::default());
+        assert_eq!(f[700], Some(FaultKind::Missing));
+        assert_eq!(f[710], Some(FaultKind::Spike));
+        assert!(f[720..740].iter().all(|k| *k == Some(FaultKind::Stuck)));
+        assert_eq!(f[750], Some(FaultKind::OutOfRange));
+        let flagged = f.iter().filter(|k| k.is_some()).count();
+        assert_eq!(flagged, 1 + 1 + 20 + 1, "nothing else is flagged");
+    }
+
+    #[test]
+    fn a_spike_on_two_sensors_at_once_is_hydraulic() {
+        let mut a = wiggle(800);
+        let mut b = wiggle(800);
+        a[500] = 9.0;
+        b[500] = 9.5;
+        b[600] = 9.5;
+        let cfg = FaultConfig::default();
+        let mut masks = vec![classify(&series(a), &cfg), classify(&series(b), &cfg)];
+        clear_shared_spikes(&mut masks);
+        assert_eq!(masks[0][500], None);
+        assert_eq!(masks[1][500], None);
+        assert_eq!(masks[1][600], Some(FaultKind::Spike));
+    }
+
+    #[test]
+    fn a_meter_resting_at_zero_is_not_stuck() {
+        let mut v = wiggle(800);
+        for block in 0..8 {
+            for x in &mut v[block * 96..block * 96 + 20] {
+                *x = 0.0; // pump off every night
+            }
+        }
+        let f = classify(&series(v), &FaultConfig::default());
+        assert!(f.iter().all(|k| *k != Some(FaultKind::Stuck)));
+    }
+}

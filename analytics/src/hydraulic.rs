@@ -1,0 +1,345 @@
+//! Hydraulic signals: how far each pressure logger and the network inflow stray from their
+//! seasonal baseline, in robust standard deviations, and the minimum night flow of each night.
+//!
+//! Pressure: residual against the seasonal baseline, minus the part every logger shares (the
+//! network-wide common mode: demand a little higher today, a tank a little lower), smoothed over
+//! a couple of hours. A leak lowers the loggers near it more than the rest, so what remains after
+//! the common mode points at the place. Inflow: the sum of the flow meters against its own
+//! baseline; a leak adds water at every hour, so sustained excess inflow supports a pressure drop.
+
+use crate::baseline::{expected, BaselineConfig};
+use crate::faults::FaultKind;
+use crate::panel::{Panel, SensorKind};
+use crate::stats::{median, robust_sd, slope_through_origin, trailing_mean};
+
+/// Tunables of the hydraulic signals.
+#[derive(Clone, Copy, Debug)]
+pub struct HydraulicConfig {
+    pub baseline: BaselineConfig,
+    /// Steps averaged before scoring (a leak is sustained; noise is not).
+    pub smooth_steps: usize,
+    /// Days of past residuals that define "normal" spread.
+    pub stats_days: usize,
+    /// Smallest spread a pressure residual may have, in bar (sensor resolution).
+    pub pressure_floor: f64,
+    /// Smallest spread of the inflow residual, as a share of the inflow.
+    pub flow_floor_share: f64,
+    /// The night window for minimum night flow, local seconds of day.
+    pub night: (i64, i64),
+}
+
+impl Default for HydraulicConfig {
+    fn default() -> Self {
+        Self {
+            baseline: BaselineConfig::default(),
+            smooth_steps: 8,
+            stats_days: 14,
+            pressure_floor: 0.003,
+            flow_floor_share: 0.002,
+            night: (2 * 3600, 4 * 3600),
+        }
+    }
+}
+
+impl HydraulicConfig {
+    /// Steps of history needed before `from` for the signals at `from` to be complete.
+    pub fn history_steps(&self, per_day: usize) -> usize {
+        (self.stats_days + self.baseline.lookback_days + 2) * per_day + self.smooth_steps
+    }
+}
+
+/// One scored series: smoothed residual, its expectation and z-score per step.
+#[derive(Clone, Debug, Default)]
+pub struct Scored {
+    pub expected: Vec<f64>,
+    pub residual: Vec<f64>,
+    pub z: Vec<f64>,
+    /// The same over a whole day: small leaks hide in the noise of hours but not of days.
+    pub z_day: Vec<f64>,
+}
+
+/// Minimum night flow of one night.
+#[derive(Clone, Copy, Debug)]
+pub struct Night {
+    /// Last step of the night window (when the figure becomes known).
+    pub step: usize,
+    pub mnf: f64,
+    pub expected: f64,
+    pub z: f64,
+}
+
+/// All hydraulic signals of a panel.
+#[derive(Clone, Debug, Default)]
+pub struct Hydraulics {
+    /// Per series index (pressure series only; others empty).
+    pub pressure: Vec<Option<Scored>>,
+    /// Network inflow: sum of all flow meters.
+    pub inflow: Option<Scored>,
+    pub inflow_actual: Vec<f64>,
+    pub nights: Vec<Night>,
+}
+
+/// Computes the signals for steps `from..` (history before `from` is used as reference only).
+pub fn compute(
+    panel: &Panel,
+    masks: &[Vec<Option<FaultKind>>],
+    from: usize,
+    cfg: &HydraulicConfig,
+) -> Hydraulics {
+    let n = panel.len();
+    let per_day = panel.per_day();
+    let resid_from = from.saturating_sub((cfg.stats_days + 2) * per_day + cfg.smooth_steps);
+    let clean: Vec<Vec<f64>> = panel
+        .series
+        .iter()
+        .zip(masks)
+        .map(|(s, m)| {
+            s.values
+                .iter()
+                .zip(m)
+                .map(|(v, f)| if f.is_some() { f64::NAN } else { *v })
+                .collect()
+        })
+        .collect();
+
+    // Network inflow: the sum of every flow meter, short gaps bridged.
+    let flows: Vec<Vec<f64>> = panel
+        .series
+        .iter()
+        .zip(&clean)
+        .filter(|(s, _)| s.kind == SensorKind::Flow)
+        .map(|(_, v)| fill_short_gaps(v, 2))
+        .collect();
+    let mut inflow = None;
+    let mut inflow_actual = Vec::new();
+    let mut nights = Vec::new();
+    if !flows.is_empty() {
+        inflow_actual = (0..n)
+            .map(|t| flows.iter().map(|f| f[t]).sum::<f64>())
+            .collect();
+        let exp_q = expected(panel, &inflow_actual, resid_from, &cfg.baseline);
+        let res_q: Vec<f64> = inflow_actual
+            .iter()
+            .zip(&exp_q)
+            .map(|(x, e)| x - e)
+            .collect();
+        let level = median(inflow_actual.iter().copied()).unwrap_or(0.0).abs();
+        inflow = Some(score(panel, res_q, exp_q, from, cfg, |_| {
+            cfg.flow_floor_share * level
+        }));
+        nights = night_flows(panel, &inflow_actual, from, cfg);
+    }
+
+    // Pressure residuals and the part of them the whole network shares.
+    let pressure_idx: Vec<usize> = (0..panel.series.len())
+        .filter(|&i| panel.series[i].kind == SensorKind::Pressure)
+        .collect();
+    let mut exp_p = vec![Vec::new(); panel.series.len()];
+    let mut res_p = vec![Vec::new(); panel.series.len()];
+    for &i in &pressure_idx {
+        exp_p[i] = expected(panel, &clean[i], resid_from, &cfg.baseline);
+        res_p[i] = clean[i].iter().zip(&exp_p[i]).map(|(x, e)| x - e).collect();
+    }
+    let common: Vec<f64> = (0..n)
+        .map(|t| {
+            let vals: Vec<f64> = pressure_idx
+                .iter()
+                .map(|&i| res_p[i][t])
+                .filter(|x| x.is_finite())
+                .collect();
+            if vals.len() >= 3 {
+                median(vals).unwrap_or(f64::NAN)
+            } else {
+                f64::NAN
+            }
+        })
+        .collect();
+    let mut pressure = vec![None; panel.series.len()];
+    for &i in &pressure_idx {
+        // How strongly this logger follows the network's common mode, learnt over recent days.
+        let beta = daily(panel, resid_from.max(1), n, cfg.stats_days, |lo, hi| {
+            slope_through_origin(&common[lo..hi], &res_p[i][lo..hi])
+        });
+        let local: Vec<f64> = (0..n)
+            .map(|t| {
+                if t < resid_from {
+                    f64::NAN
+                } else {
+                    res_p[i][t] - beta[t].unwrap_or(1.0) * common[t]
+                }
+            })
+            .collect();
+        pressure[i] = Some(score(panel, local, exp_p[i].clone(), from, cfg, |_| {
+            cfg.pressure_floor
+        }));
+    }
+    Hydraulics {
+        pressure,
+        inflow,
+        inflow_actual,
+        nights,
+    }
+}
+
+/// Smooths a raw residual and scores it against the spread of the previous `stats_days`.
+fn score(
+    panel: &Panel,
+    raw: Vec<f64>,
+    expected: Vec<f64>,
+    from: usize,
+    cfg: &HydraulicConfig,
+    floor: impl Fn(usize) -> f64,
+) -> Scored {
+    let n = raw.len();
+    let per_day = panel.per_day();
+    let min_n = per_day * 3;
+    // Scores from a day before `from`, so persistence and onsets can look back.
+    let from = from.saturating_sub(per_day);
+    let to_z = |smooth: &[f64], sd: &dyn Fn(usize) -> Option<f64>| -> Vec<f64> {
+        (0..n)
+            .map(|t| match sd(t) {
+                Some(s) if t >= from => smooth[t] / s.max(floor(t)).max(f64::MIN_POSITIVE),
+                _ => f64::NAN,
+            })
+            .collect()
+    };
+    // Hours: noise differs by time of day (quiet nights, busy mornings), so the spread is learnt
+    // per hour of the day; a deviation at 03:00 is judged against other nights.
+    let smooth = trailing_mean(&raw, cfg.smooth_steps, cfg.smooth_steps * 3 / 4);
+    let sd_by_hour = daily(panel, from, n, cfg.stats_days, |lo, hi| {
+        hourly_sd(panel, &smooth, lo, hi, min_n / 24)
+    });
+    let z = to_z(&smooth, &|t| {
+        sd_by_hour[t].map(|h| h[(panel.local_seconds_of_day(t) / 3600) as usize])
+    });
+    // Days: a whole day's mean residual against the spread of past days' means.
+    let long = trailing_mean(&raw, per_day, per_day * 3 / 4);
+    let sd_day = daily(panel, from, n, cfg.stats_days, |lo, hi| {
+        robust_sd(&long[lo..hi], min_n)
+    });
+    let z_day = to_z(&long, &|t| sd_day[t]);
+    Scored {
+        expected,
+        residual: smooth,
+        z,
+        z_day,
+    }
+}
+
+/// Evaluates `stat(lo, hi)` once per local day over the `days` before it, for steps `from..n`.
+fn daily<T: Copy>(
+    panel: &Panel,
+    from: usize,
+    n: usize,
+    days: usize,
+    stat: impl Fn(usize, usize) -> Option<T>,
+) -> Vec<Option<T>> {
+    let per_day = panel.per_day();
+    let mut out = vec![None; n];
+    let mut current_day = i64::MIN;
+    let mut value = None;
+    for (t, slot) in out.iter_mut().enumerate().skip(from) {
+        let day = panel.local_day(t);
+        if day != current_day {
+            current_day = day;
+            let day_start = t.saturating_sub((panel.local_seconds_of_day(t) / panel.step) as usize);
+            let lo = day_start.saturating_sub(days * per_day);
+            value = if day_start > lo {
+                stat(lo, day_start)
+            } else {
+                None
+            };
+        }
+        *slot = value;
+    }
+    out
+}
+
+/// Robust spread per local hour of day over `lo..hi`, pooling the two hours either side.
+fn hourly_sd(panel: &Panel, v: &[f64], lo: usize, hi: usize, min_n: usize) -> Option<[f64; 24]> {
+    let mut by_hour: Vec<Vec<f64>> = vec![Vec::new(); 24];
+    for (t, x) in v.iter().enumerate().take(hi).skip(lo) {
+        if x.is_finite() {
+            by_hour[(panel.local_seconds_of_day(t) / 3600) as usize].push(*x);
+        }
+    }
+    let mut out = [f64::NAN; 24];
+    let mut pool = Vec::new();
+    for (h, slot) in out.iter_mut().enumerate() {
+        pool.clear();
+        for d in 0..5 {
+            pool.extend_from_slice(&by_hour[(h + 24 + d - 2) % 24]);
+        }
+        *slot = robust_sd(&pool, min_n.max(8))?;
+    }
+    Some(out)
+}
+
+/// Linear interpolation across gaps of at most `max_gap` steps.
+pub fn fill_short_gaps(v: &[f64], max_gap: usize) -> Vec<f64> {
+    let mut out = v.to_vec();
+    let mut t = 0;
+    while t < v.len() {
+        if v[t].is_finite() {
+            t += 1;
+            continue;
+        }
+        let start = t;
+        while t < v.len() && !v[t].is_finite() {
+            t += 1;
+        }
+        if start > 0 && t < v.len() && t - start <= max_gap {
+            let (a, b) = (v[start - 1], v[t]);
+            let len = (t - start + 1) as f64;
+            for (k, slot) in out[start..t].iter_mut().enumerate() {
+                *slot = a + (b - a) * (k + 1) as f64 / len;
+            }
+        }
+    }
+    out
+}
+
+/// Mean inflow over each night window, scored against the previous nights.
+fn night_flows(panel: &Panel, inflow: &[f64], from: usize, cfg: &HydraulicConfig) -> Vec<Night> {
+    let (start, end) = cfg.night;
+    let mut all: Vec<(usize, f64)> = Vec::new();
+    let mut acc: Vec<f64> = Vec::new();
+    for (t, q) in inflow.iter().enumerate() {
+        let s = panel.local_seconds_of_day(t);
+        if s >= start && s < end {
+            acc.push(*q);
+            if s + panel.step >= end {
+                let valid: Vec<f64> = acc.iter().copied().filter(|x| x.is_finite()).collect();
+                if valid.len() * 4 >= acc.len() * 3 && !valid.is_empty() {
+                    all.push((t, valid.iter().sum::<f64>() / valid.len() as f64));
+                }
+                acc.clear();
+            }
+        } else {
+            acc.clear();
+        }
+    }
+    let mut out = Vec::new();
+    for (k, &(step, mnf)) in all.iter().enumerate() {
+        if step < from || k < 5 {
+            continue;
+        }
+        let prev: Vec<f64> = all[k.saturating_sub(cfg.stats_days)..k]
+            .iter()
+            .map(|x| x.1)
+            .collect();
+        let Some(exp) = median(prev.iter().copied()) else {
+            continue;
+        };
+        let sd = robust_sd(&prev, 5)
+            .unwrap_or(f64::NAN)
+            .max(cfg.flow_floor_share * exp.abs() * 5.0);
+        out.push(Night {
+            step,
+            mnf,
+            expected: exp,
+            z: (mnf - exp) / sd,
+        });
+    }
+    out
+}

@@ -1,0 +1,337 @@
+//! Turns the detector's per-step findings into incidents: one event, one incident.
+//!
+//! Findings with the same key extend the open incident; hydraulic findings join an open leak
+//! incident they overlap (a burst seen by three loggers and the inflow meter is one leak), and a
+//! leak finding upgrades an open pressure-drop incident on the same sensor. An incident closes
+//! when no finding has extended it for its kind's quiet period, so an alarm that flickers is still
+//! one incident, and a new incident needs new evidence after that.
+
+use serde::{Deserialize, Serialize};
+
+/// What kind of event an incident is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentKind {
+    Leak,
+    PressureDrop,
+    PressureRise,
+    NightFlowRise,
+    SensorMissing,
+    SensorStuck,
+    SensorSpike,
+    SensorOutOfRange,
+}
+
+impl IncidentKind {
+    pub fn is_fault(self) -> bool {
+        matches!(
+            self,
+            Self::SensorMissing | Self::SensorStuck | Self::SensorSpike | Self::SensorOutOfRange
+        )
+    }
+
+    /// Hydraulic events that may be parts of one leak.
+    fn joins_leaks(self) -> bool {
+        matches!(self, Self::Leak | Self::PressureDrop | Self::NightFlowRise)
+    }
+
+    /// Quiet time after which an incident of this kind is over, in seconds.
+    pub fn quiet_period(self) -> i64 {
+        if self.is_fault() {
+            3600
+        } else {
+            12 * 3600
+        }
+    }
+}
+
+/// A sensor an incident affects, with what it was expected to read and what it read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Affected {
+    pub node: String,
+    pub metric: String,
+    /// Deviation in robust standard deviations (negative: lower than expected).
+    pub score: f64,
+    /// What the sensor usually reads at this time, and what it read.
+    pub expected: Option<f64>,
+    pub actual: Option<f64>,
+    /// Run clock at which this sensor joined the incident (unix seconds).
+    pub since: i64,
+}
+
+/// Evidence of one step, from the detector.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub kind: IncidentKind,
+    /// Deduplication key: findings with one key belong to one incident.
+    pub key: String,
+    /// Unix seconds of the step the evidence describes, and of where the deviation began.
+    pub at: i64,
+    pub start: i64,
+    pub score: f64,
+    pub district: Option<String>,
+    /// Ranked, most affected first.
+    pub affected: Vec<Affected>,
+    pub explanation: String,
+}
+
+/// An incident as the tracker keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub key: String,
+    pub kind: IncidentKind,
+    pub start: i64,
+    /// The run clock at which it was first reported.
+    pub detected_at: i64,
+    /// Last step with evidence.
+    pub last_seen: i64,
+    /// Set when the incident is over.
+    pub end: Option<i64>,
+    pub score: f64,
+    pub district: Option<String>,
+    pub affected: Vec<Affected>,
+    pub explanation: String,
+}
+
+/// What changed in one tracker step.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TrackerEvent {
+    Opened(Incident),
+    Updated(Incident),
+    Closed(Incident),
+}
+
+/// Open incidents and the rules that extend and close them.
+#[derive(Clone, Debug, Default)]
+pub struct IncidentTracker {
+    pub open: Vec<Incident>,
+}
+
+impl IncidentTracker {
+    pub fn new(open: Vec<Incident>) -> Self {
+        Self { open }
+    }
+
+    /// Applies the findings of one run at `clock`; returns what changed.
+    pub fn observe(&mut self, clock: i64, findings: &[Finding]) -> Vec<TrackerEvent> {
+        let mut changed: Vec<usize> = Vec::new();
+        let mut events = Vec::new();
+        for f in findings {
+            match self.target(f) {
+                Some(i) => {
+                    merge(&mut self.open[i], f, clock);
+                    changed.push(i);
+                }
+                None => {
+                    let mut affected = f.affected.clone();
+                    for a in &mut affected {
+                        a.since = clock;
+                    }
+                    self.open.push(Incident {
+                        key: f.key.clone(),
+                        kind: f.kind,
+                        start: f.start,
+                        detected_at: clock,
+                        last_seen: f.at,
+                        end: None,
+                        score: f.score,
+                        district: f.district.clone(),
+                        affected,
+                        explanation: f.explanation.clone(),
+                    });
+                    events.push(TrackerEvent::Opened(
+                        self.open.last().cloned().expect("just pushed"),
+                    ));
+                }
+            }
+        }
+        changed.sort_unstable();
+        changed.dedup();
+        for i in changed {
+            events.push(TrackerEvent::Updated(self.open[i].clone()));
+        }
+        let mut still_open = Vec::with_capacity(self.open.len());
+        for mut inc in std::mem::take(&mut self.open) {
+            if clock - inc.last_seen >= inc.kind.quiet_period() {
+                inc.end = Some(inc.last_seen);
+                events.push(TrackerEvent::Closed(inc));
+            } else {
+                still_open.push(inc);
+            }
+        }
+        self.open = still_open;
+        events
+    }
+
+    /// The open incident a finding belongs to, if any.
+    fn target(&self, f: &Finding) -> Option<usize> {
+        if let Some(i) = self.open.iter().position(|o| o.key == f.key) {
+            return Some(i);
+        }
+        if !f.kind.joins_leaks() {
+            return None;
+        }
+        let top = f.affected.first().map(|a| (&a.node, &a.metric));
+        let shares_top = |o: &Incident| {
+            top.is_some_and(|(n, m)| o.affected.iter().any(|a| &a.node == n && &a.metric == m))
+        };
+        // An open leak takes in any hydraulic evidence of the same time: one event, one incident.
+        if let Some(i) = self.open.iter().position(|o| o.kind == IncidentKind::Leak) {
+            return Some(i);
+        }
+        // A leak finding upgrades an open pressure drop or night-flow incident it overlaps.
+        if f.kind == IncidentKind::Leak {
+            return self.open.iter().position(|o| {
+                o.kind == IncidentKind::NightFlowRise
+                    || (o.kind == IncidentKind::PressureDrop && shares_top(o))
+            });
+        }
+        None
+    }
+}
+
+fn merge(inc: &mut Incident, f: &Finding, clock: i64) {
+    if f.kind == IncidentKind::Leak && inc.kind != IncidentKind::Leak {
+        inc.kind = IncidentKind::Leak;
+        inc.key = f.key.clone();
+        inc.explanation = f.explanation.clone();
+        inc.district = f.district.clone();
+    }
+    inc.last_seen = inc.last_seen.max(f.at);
+    inc.start = inc.start.min(f.start);
+    if f.score.abs() > inc.score.abs() {
+        inc.score = f.score;
+        if f.kind == inc.kind {
+            inc.explanation = f.explanation.clone();
+        }
+    }
+    for a in &f.affected {
+        match inc
+            .affected
+            .iter_mut()
+            .find(|x| x.node == a.node && x.metric == a.metric)
+        {
+            Some(x) if a.score.abs() > x.score.abs() => {
+                *x = Affected {
+                    since: x.since,
+                    ..a.clone()
+                }
+            }
+            Some(_) => {}
+            None => inc.affected.push(Affected {
+                since: clock,
+                ..a.clone()
+            }),
+        }
+    }
+    inc.affected
+        .sort_by(|a, b| b.score.abs().total_cmp(&a.score.abs()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(kind: IncidentKind, key: &str, at: i64, node: &str, score: f64) -> Finding {
+        Finding {
+            kind,
+            key: key.into(),
+            at,
+            start: at - 900,
+            score,
+            district: Some("D1".into()),
+            affected: vec![Affected {
+                node: node.into(),
+                metric: "pressure".into(),
+                score,
+                expected: Some(4.0),
+                actual: Some(3.9),
+                since: 0,
+            }],
+            explanation: format!("{node} low"),
+        }
+    }
+
+    #[test]
+    fn repeated_findings_make_one_incident_that_closes_after_quiet() {
+        let mut tr = IncidentTracker::default();
+        let ev = tr.observe(
+            1000,
+            &[finding(
+                IncidentKind::PressureDrop,
+                "p:P1",
+                1000,
+                "P1",
+                -5.0,
+            )],
+        );
+        assert!(matches!(ev[0], TrackerEvent::Opened(_)));
+        let ev = tr.observe(
+            1900,
+            &[finding(
+                IncidentKind::PressureDrop,
+                "p:P1",
+                1900,
+                "P1",
+                -7.0,
+            )],
+        );
+        assert!(
+            matches!(&ev[0], TrackerEvent::Updated(i) if i.score == -7.0 && i.detected_at == 1000)
+        );
+        assert_eq!(tr.open.len(), 1);
+        let ev = tr.observe(1900 + 12 * 3600, &[]);
+        assert!(matches!(&ev[0], TrackerEvent::Closed(i) if i.end == Some(1900)));
+        assert!(tr.open.is_empty());
+    }
+
+    #[test]
+    fn leak_upgrades_a_pressure_drop_and_absorbs_other_sensors() {
+        let mut tr = IncidentTracker::default();
+        tr.observe(
+            0,
+            &[finding(IncidentKind::PressureDrop, "p:P1", 0, "P1", -5.0)],
+        );
+        tr.observe(
+            900,
+            &[finding(IncidentKind::Leak, "leak:D1", 900, "P1", -6.0)],
+        );
+        tr.observe(
+            1800,
+            &[finding(
+                IncidentKind::PressureDrop,
+                "p:P2",
+                1800,
+                "P2",
+                -4.5,
+            )],
+        );
+        assert_eq!(tr.open.len(), 1);
+        let inc = &tr.open[0];
+        assert_eq!(inc.kind, IncidentKind::Leak);
+        assert_eq!(inc.detected_at, 0);
+        let nodes: Vec<(&str, i64)> = inc
+            .affected
+            .iter()
+            .map(|a| (a.node.as_str(), a.since))
+            .collect();
+        assert_eq!(nodes, [("P1", 0), ("P2", 1800)]);
+    }
+
+    #[test]
+    fn faults_never_join_leaks() {
+        let mut tr = IncidentTracker::default();
+        tr.observe(0, &[finding(IncidentKind::Leak, "leak:D1", 0, "P1", -6.0)]);
+        tr.observe(
+            900,
+            &[finding(
+                IncidentKind::SensorStuck,
+                "stuck:P1",
+                900,
+                "P1",
+                0.0,
+            )],
+        );
+        assert_eq!(tr.open.len(), 2);
+    }
+}

@@ -1,0 +1,109 @@
+//! Small robust statistics used throughout the detector.
+
+/// Median of the finite values in `v` (reorders `v`); `None` when there are none.
+pub fn median_in_place(v: &mut [f64]) -> Option<f64> {
+    let n = v.len();
+    if n == 0 {
+        return None;
+    }
+    let mid = n / 2;
+    v.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
+    let hi = v[mid];
+    if n % 2 == 1 {
+        return Some(hi);
+    }
+    let lo = v[..mid].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Some((lo + hi) / 2.0)
+}
+
+/// Median of the finite values of an iterator.
+pub fn median<I: IntoIterator<Item = f64>>(it: I) -> Option<f64> {
+    let mut v: Vec<f64> = it.into_iter().filter(|x| x.is_finite()).collect();
+    median_in_place(&mut v)
+}
+
+/// Robust standard deviation: 1.4826 × median absolute deviation of the finite values.
+/// `None` with fewer than `min_n` finite values.
+pub fn robust_sd(values: &[f64], min_n: usize) -> Option<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.len() < min_n.max(1) {
+        return None;
+    }
+    let c = median_in_place(&mut v)?;
+    for x in v.iter_mut() {
+        *x = (*x - c).abs();
+    }
+    median_in_place(&mut v).map(|m| 1.4826 * m)
+}
+
+/// Trailing mean over `window` steps ending at each index, requiring `min_valid` finite values.
+pub fn trailing_mean(values: &[f64], window: usize, min_valid: usize) -> Vec<f64> {
+    let mut out = vec![f64::NAN; values.len()];
+    let (mut sum, mut n) = (0.0, 0usize);
+    for i in 0..values.len() {
+        if values[i].is_finite() {
+            sum += values[i];
+            n += 1;
+        }
+        if i >= window {
+            let old = values[i - window];
+            if old.is_finite() {
+                sum -= old;
+                n -= 1;
+            }
+        }
+        if n >= min_valid && n > 0 {
+            out[i] = sum / n as f64;
+        }
+    }
+    out
+}
+
+/// Least-squares slope of `y` on `x` through the origin over pairs where both are finite.
+pub fn slope_through_origin(x: &[f64], y: &[f64]) -> Option<f64> {
+    let (mut sxy, mut sxx, mut n) = (0.0, 0.0, 0usize);
+    for (a, b) in x.iter().zip(y) {
+        if a.is_finite() && b.is_finite() {
+            sxy += a * b;
+            sxx += a * a;
+            n += 1;
+        }
+    }
+    (n >= 10 && sxx > 0.0).then(|| sxy / sxx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_odd_even_and_nan() {
+        assert_eq!(median([3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median([4.0, 1.0, f64::NAN, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median([f64::NAN]), None);
+    }
+
+    #[test]
+    fn robust_sd_of_known_values() {
+        // deviations from the median 3: 2,1,0,1,2 -> MAD 1
+        let sd = robust_sd(&[1.0, 2.0, 3.0, 4.0, 5.0], 3).unwrap();
+        assert!((sd - 1.4826).abs() < 1e-12);
+        assert_eq!(robust_sd(&[1.0, f64::NAN], 2), None);
+    }
+
+    #[test]
+    fn trailing_mean_skips_missing() {
+        let m = trailing_mean(&[1.0, f64::NAN, 3.0, 5.0], 2, 1);
+        assert_eq!(m[0], 1.0);
+        assert_eq!(m[1], 1.0);
+        assert_eq!(m[2], 3.0);
+        assert_eq!(m[3], 4.0);
+    }
+
+    #[test]
+    fn slope_of_exact_line() {
+        let x: Vec<f64> = (1..=20).map(f64::from).collect();
+        let y: Vec<f64> = x.iter().map(|v| 0.5 * v).collect();
+        assert!((slope_through_origin(&x, &y).unwrap() - 0.5).abs() < 1e-12);
+    }
+}
