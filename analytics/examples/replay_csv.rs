@@ -93,10 +93,7 @@ fn main() {
             match ev {
                 TrackerEvent::Opened(i) => incidents.push(i),
                 TrackerEvent::Updated(i) | TrackerEvent::Closed(i) => {
-                    if let Some(x) = incidents.iter_mut().rev().find(|x| {
-                        x.detected_at == i.detected_at
-                            && (x.key == i.key || x.kind != i.kind || x.start >= i.start)
-                    }) {
+                    if let Some(x) = incidents.iter_mut().find(|x| x.uid == i.uid) {
                         *x = i;
                     }
                 }

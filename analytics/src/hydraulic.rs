@@ -53,6 +53,9 @@ impl HydraulicConfig {
 pub struct Scored {
     pub expected: Vec<f64>,
     pub residual: Vec<f64>,
+    /// The sensor's own smoothed residual against its baseline, before the network's common
+    /// mode is taken out (its sign says whether it reads above or below its usual level).
+    pub own: Vec<f64>,
     pub z: Vec<f64>,
     /// The same over a whole day: small leaks hide in the noise of hours but not of days.
     pub z_day: Vec<f64>,
@@ -169,9 +172,11 @@ pub fn compute(
                 }
             })
             .collect();
-        pressure[i] = Some(score(panel, local, exp_p[i].clone(), from, cfg, |_| {
+        let mut scored = score(panel, local, exp_p[i].clone(), from, cfg, |_| {
             cfg.pressure_floor
-        }));
+        });
+        scored.own = trailing_mean(&res_p[i], cfg.smooth_steps, cfg.smooth_steps * 3 / 4);
+        pressure[i] = Some(scored);
     }
     Hydraulics {
         pressure,
@@ -220,6 +225,7 @@ fn score(
     let z_day = to_z(&long, &|t| sd_day[t]);
     Scored {
         expected,
+        own: smooth.clone(),
         residual: smooth,
         z,
         z_day,

@@ -78,6 +78,8 @@ pub struct Finding {
 /// An incident as the tracker keeps it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
+    /// Stable identity: the key and clock it was opened with (the key may change on upgrade).
+    pub uid: String,
     pub key: String,
     pub kind: IncidentKind,
     pub start: i64,
@@ -128,6 +130,7 @@ impl IncidentTracker {
                         a.since = clock;
                     }
                     self.open.push(Incident {
+                        uid: format!("{}@{clock}", f.key),
                         key: f.key.clone(),
                         kind: f.kind,
                         start: f.start,

@@ -12,6 +12,7 @@ pub mod hydraulic;
 pub mod incidents;
 pub mod panel;
 pub mod stats;
+pub mod synth;
 
 pub use detector::{Detector, DetectorConfig, StepSignals};
 pub use incidents::{Incident, IncidentKind, IncidentTracker, TrackerEvent};

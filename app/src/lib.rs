@@ -13,8 +13,8 @@ use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::{
-    admin::AdminPage, dashboard::DashboardPage, login::LoginPage, monitoring::MonitoringPage,
-    not_found::NotFound, register::RegisterPage,
+    admin::AdminPage, anomalies::AnomaliesPage, dashboard::DashboardPage, login::LoginPage,
+    monitoring::MonitoringPage, not_found::NotFound, register::RegisterPage,
 };
 
 /// The HTML document the server renders around the app.
@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=ProtectedLayout ssr=SsrMode::Async>
                     <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/monitoring") view=MonitoringPage ssr=SsrMode::Async />
+                    <Route path=path!("/anomalies") view=AnomaliesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

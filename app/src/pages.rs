@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod admin;
+pub mod anomalies;
 pub mod dashboard;
 pub mod login;
 pub mod monitoring;

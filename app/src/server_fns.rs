@@ -1,6 +1,7 @@
 //! Server functions, one per file, grouped by domain.
 
 pub mod admin;
+pub mod anomalies;
 pub mod auth;
 pub mod dashboard;
 pub mod monitoring;

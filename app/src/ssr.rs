@@ -270,6 +270,28 @@ pub trait SeriesPort: Send + Sync {
     ) -> Result<shared::series::Series, AppError>;
 }
 
+/// Incidents of the anomaly detector and what operators do with them.
+#[async_trait]
+pub trait AnomaliesPort: Send + Sync {
+    /// The caller's tenant's incidents matching `filter`, newest first.
+    async fn list(
+        &self,
+        caller: &Caller,
+        filter: shared::anomaly::IncidentFilter,
+    ) -> Result<Vec<shared::anomaly::Incident>, AppError>;
+    /// One incident of the caller's tenant (404 for another tenant's).
+    async fn get(&self, caller: &Caller, id: i64) -> Result<shared::anomaly::Incident, AppError>;
+    /// Acknowledges or resolves an incident (operator or admin), with an optional comment.
+    async fn act(
+        &self,
+        caller: &Caller,
+        id: i64,
+        action: shared::anomaly::IncidentAction,
+        comment: Option<String>,
+        ip: Option<String>,
+    ) -> Result<shared::anomaly::Incident, AppError>;
+}
+
 /// Every port, as server functions find them in the Leptos context.
 #[derive(Clone)]
 pub struct Services {
@@ -283,6 +305,8 @@ pub struct Services {
     pub jobs: Arc<dyn JobsPort>,
     /// Data quality reports.
     pub quality: Arc<dyn QualityPort>,
+    /// Incidents.
+    pub anomalies: Arc<dyn AnomaliesPort>,
     /// Whether session cookies carry `Secure` (off only for plain-http development).
     pub secure_cookies: bool,
 }

@@ -1,6 +1,7 @@
 //! REST fallbacks for integrators under `/api/v1`, described by an OpenAPI 3 document
 //! generated from the handlers themselves.
 
+pub mod anomalies;
 pub mod api_keys;
 pub mod auth;
 pub mod dashboard;
@@ -36,7 +37,8 @@ use utoipa_axum::routes;
     tags((name = "auth", description = "Sessions"), (name = "dashboard", description = "Network summary"),
         (name = "ingest", description = "Bulk readings and nodes"),
         (name = "readings", description = "Time series"),
-        (name = "jobs", description = "Background jobs and data quality"))
+        (name = "jobs", description = "Background jobs and data quality"),
+        (name = "anomalies", description = "Leaks, network anomalies and sensor faults found by the detector"))
 )]
 struct ApiDoc;
 
@@ -78,6 +80,10 @@ pub fn documented(json_limit: usize, import_limit: usize) -> OpenApiRouter<AppSt
         .routes(routes!(jobs::list))
         .routes(routes!(jobs::run))
         .routes(routes!(quality::report))
+        .routes(routes!(anomalies::list))
+        .routes(routes!(anomalies::get))
+        .routes(routes!(anomalies::acknowledge))
+        .routes(routes!(anomalies::resolve))
         .routes(routes!(events::stream))
         .layer(DefaultBodyLimit::max(json_limit))
         .merge(imports)

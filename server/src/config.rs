@@ -33,6 +33,24 @@ pub enum Command {
         #[command(subcommand)]
         what: TenantCommand,
     },
+    /// Replay a folder of `nodes.csv` + `readings.csv` through the anomaly detector as the
+    /// 15-minute job runs it, write the detections and score them when the folder has a scorer.
+    Replay {
+        /// Folder with `nodes.csv` and `readings.csv` (and optionally `score.py`, `labels.json`).
+        dir: std::path::PathBuf,
+        /// Where to write the detections (JSON).
+        #[arg(long, default_value = "detections.json")]
+        out: std::path::PathBuf,
+        /// Database to replay in; a fresh temporary SQLite file when absent.
+        #[arg(long = "replay-database-url")]
+        replay_database_url: Option<String>,
+        /// Time zone of the network (nights and weekdays are local).
+        #[arg(long, default_value = "Europe/Rome")]
+        time_zone: String,
+        /// Do not run the folder's scorer.
+        #[arg(long)]
+        no_score: bool,
+    },
     /// Probe a running server's `/healthz` and exit 0 when it answers 200 (for container health checks).
     Healthcheck {
         /// Address to probe.
@@ -157,6 +175,14 @@ pub struct Config {
     /// Daily data quality check.
     #[arg(long, env = "JOB_DATA_QUALITY_CRON", default_value = "0 0 6 * * *")]
     pub job_data_quality_cron: String,
+    /// Anomaly detection (leaks, sensor faults) every 15 minutes, two minutes after the quarter so
+    /// the quarter's readings have landed.
+    #[arg(
+        long,
+        env = "JOB_ANOMALY_DETECTION_CRON",
+        default_value = "0 2/15 * * * *"
+    )]
+    pub job_anomaly_detection_cron: String,
     /// Weekly cleanup (raw readings past retention).
     #[arg(long, env = "JOB_CLEANUP_CRON", default_value = "0 0 3 * * Sun")]
     pub job_cleanup_cron: String,
@@ -251,7 +277,9 @@ impl Config {
 
     /// The jobs and their schedules (`off` switches a job off).
     pub fn jobs(&self) -> Vec<crate::jobs::scheduler::Registered> {
-        use crate::jobs::{cache_refresh, cleanup, data_quality, maintenance, sync, Job};
+        use crate::jobs::{
+            anomaly_detection, cache_refresh, cleanup, data_quality, maintenance, sync, Job,
+        };
         let on = |cron: &str| {
             let cron = cron.trim();
             (!cron.eq_ignore_ascii_case("off") && !cron.is_empty()).then(|| cron.to_owned())
@@ -272,6 +300,10 @@ impl Config {
             (
                 std::sync::Arc::new(data_quality::DataQuality),
                 &self.job_data_quality_cron,
+            ),
+            (
+                std::sync::Arc::new(anomaly_detection::AnomalyDetection::default()),
+                &self.job_anomaly_detection_cron,
             ),
             (
                 std::sync::Arc::new(cleanup::Cleanup),

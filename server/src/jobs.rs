@@ -4,6 +4,7 @@
 //! Every job is idempotent and runs per tenant (or once for the whole system): a tick is
 //! claimed in `job_runs` before it runs, so with several replicas each tick runs once.
 
+pub mod anomaly_detection;
 pub mod cache_refresh;
 pub mod cleanup;
 pub mod data_quality;

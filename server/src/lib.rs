@@ -1,6 +1,7 @@
 //! Roccavina Water server: storage, cache, auth, REST, operations endpoints and the
 //! implementations of the app's ports.
 
+pub mod anomalies;
 pub mod api;
 pub mod auth;
 pub mod cache;

@@ -24,6 +24,22 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Import { what } => server::cli::import(&cli.config, what).await,
         Command::Tenant { what } => server::cli::tenant(&cli.config, what).await,
+        Command::Replay {
+            dir,
+            out,
+            replay_database_url,
+            time_zone,
+            no_score,
+        } => {
+            server::anomalies::replay::run(server::anomalies::replay::ReplayOptions {
+                dir,
+                out,
+                database_url: replay_database_url,
+                time_zone,
+                score: !no_score,
+            })
+            .await
+        }
         Command::Healthcheck { url } => healthcheck(&url).await,
     }
 }

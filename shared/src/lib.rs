@@ -2,6 +2,7 @@
 //!
 //! Builds for the host and for `wasm32-unknown-unknown`; no I/O, no features.
 
+pub mod anomaly;
 pub mod auth;
 pub mod dashboard;
 pub mod error;

@@ -29,6 +29,21 @@ pub enum LiveEvent {
         /// Newest value per node and metric.
         latest: Vec<LatestPoint>,
     },
+    /// The anomaly detector opened an incident.
+    Incident {
+        /// What kind of event.
+        kind: crate::anomaly::AnomalyKind,
+        /// How urgent.
+        severity: crate::anomaly::Severity,
+        /// Most affected sensor (external id).
+        node: Option<String>,
+        /// District of the most affected sensor.
+        district: Option<String>,
+        /// When it was detected.
+        detected_at: DateTime<Utc>,
+        /// The detector's explanation.
+        explanation: String,
+    },
     /// A background job finished a run for the tenant.
     JobRun {
         /// Job name.

@@ -18,6 +18,7 @@ pub fn Header(user: SessionUser) -> impl IntoView {
             <nav class="nav" aria-label="Pages">
                 <a href="/">"Dashboard"</a>
                 <a href="/monitoring">"Monitoring"</a>
+                <a href="/anomalies">"Incidents"</a>
                 <Show when=move || is_admin>
                     <a href="/admin">"Administration"</a>
                 </Show>

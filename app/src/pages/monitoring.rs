@@ -234,6 +234,24 @@ fn describe(event: &LiveEvent, names: &HashMap<i64, String>) -> String {
             )
         }
         LiveEvent::JobRun { job, status, .. } => format!("job {job} {status}"),
+        LiveEvent::Incident {
+            kind,
+            severity,
+            node,
+            district,
+            ..
+        } => format!(
+            "{} incident ({}){}{}",
+            kind.label(),
+            severity.as_str(),
+            node.as_ref()
+                .map(|n| format!(" at {n}"))
+                .unwrap_or_default(),
+            district
+                .as_ref()
+                .map(|d| format!(" in {d}"))
+                .unwrap_or_default()
+        ),
     }
 }
 
@@ -282,7 +300,7 @@ fn start_stream(
                     f.truncate(FEED_LENGTH);
                 });
             });
-        for name in ["readings", "job_run"] {
+        for name in ["readings", "job_run", "incident"] {
             let _ =
                 source.add_event_listener_with_callback(name, on_event.as_ref().unchecked_ref());
         }

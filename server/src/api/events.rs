@@ -36,6 +36,7 @@ pub async fn stream(
                     let name = match &message.event {
                         LiveEvent::Readings { .. } => "readings",
                         LiveEvent::JobRun { .. } => "job_run",
+                        LiveEvent::Incident { .. } => "incident",
                     };
                     let event = Event::default()
                         .event(name)

@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod data_quality_reports;
 pub mod districts;
 pub mod imported_files;
+pub mod incidents;
 pub mod invitations;
 pub mod job_runs;
 pub mod latest_readings;

@@ -23,6 +23,7 @@ struct World {
     b_tenant: i64,
     b_node: i64,
     b_key: i64,
+    b_incident: i64,
 }
 
 async fn world(t: &TestDb) -> World {
@@ -67,6 +68,30 @@ async fn world(t: &TestDb) -> World {
         .unwrap()
         .id
     };
+    let b_incident = {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        server::storage::entities::incidents::ActiveModel {
+            tenant_id: Set(b_tenant),
+            uid: Set("leak:DMA-B@1".into()),
+            dedupe_key: Set("leak:DMA-B".into()),
+            kind: Set("leak".into()),
+            severity: Set("critical".into()),
+            status: Set("open".into()),
+            district: Set(Some("DMA-B".into())),
+            started_at: Set(now),
+            detected_at: Set(now),
+            last_seen_at: Set(now),
+            ended_at: Set(None),
+            score: Set(-7.777),
+            affected: Set("[]".into()),
+            explanation: Set(format!("{B_MARKER} is losing water")),
+            ..Default::default()
+        }
+        .insert(&t.db)
+        .await
+        .unwrap()
+        .id
+    };
     let app = server::web::app(state);
     let a_token = login_token(&app).await;
     World {
@@ -77,6 +102,7 @@ async fn world(t: &TestDb) -> World {
         b_tenant,
         b_node,
         b_key,
+        b_incident,
     }
 }
 
@@ -86,6 +112,16 @@ async fn b_rows(w: &World) -> u64 {
         .count(&w.db)
         .await
         .unwrap()
+}
+
+async fn assert_b_incident_untouched(w: &World) {
+    let b = server::storage::entities::incidents::Entity::find_by_id(w.b_incident)
+        .one(&w.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.status, "open", "A changed B's incident");
+    assert!(b.comment.is_none(), "A commented on B's incident");
 }
 
 fn assert_clean(what: &str, reply: &Reply) {
@@ -124,6 +160,10 @@ fn rest_body(method: &Method, path: &str, b_node: i64) -> Option<(&'static str, 
         )),
         ("DELETE", "/api/v1/api-keys/{id}") => None,
         ("POST", "/api/v1/jobs/{name}/run") => None,
+        ("POST", "/api/v1/anomalies/{id}/acknowledge") => None,
+        ("POST", "/api/v1/anomalies/{id}/resolve") => {
+            Some(("application/json", r#"{"comment":"probe"}"#.to_owned()))
+        }
         ("PATCH", "/api/v1/members/{id}") => {
             Some(("application/json", r#"{"role":"viewer"}"#.to_owned()))
         }
@@ -163,6 +203,8 @@ async fn no_rest_route_answers_with_another_tenants_data() {
             }
             let b_id = if path.contains("api-keys") {
                 w.b_key
+            } else if path.contains("anomalies") {
+                w.b_incident
             } else if path.contains("members") {
                 999_999 // a user outside A's tenant (the server-function case uses B's admin)
             } else {
@@ -224,6 +266,7 @@ async fn no_rest_route_answers_with_another_tenants_data() {
         .unwrap()
         .unwrap();
     assert!(b_key.revoked_at.is_none(), "A revoked B's API key");
+    assert_b_incident_untouched(&w).await;
     // Logout with B's tenant header is refused too, and A's session survives it.
     let req = Request::post("/api/v1/auth/logout")
         .header("authorization", format!("Bearer {}", w.a_token))
@@ -259,7 +302,10 @@ async fn no_server_function_answers_with_another_tenants_data() {
         .unwrap()
         .user_id;
     use app::server_fns::admin;
+    use app::server_fns::anomalies;
     let not_found = [
+        anomalies::GetIncident::PATH,
+        anomalies::ActOnIncident::PATH,
         admin::SetMemberRole::PATH,
         admin::RemoveMember::PATH,
         admin::RevokeApiKey::PATH,
@@ -278,6 +324,11 @@ async fn no_server_function_answers_with_another_tenants_data() {
             p if p == admin::RunJob::PATH => "name=data_quality".into(),
             p if p == admin::ReadAuditLog::PATH => String::new(),
             p if p == app::server_fns::monitoring::GetDataQuality::PATH => String::new(),
+            p if p == anomalies::ListIncidents::PATH => "filter[limit]=50".into(),
+            p if p == anomalies::GetIncident::PATH => format!("id={}", w.b_incident),
+            p if p == anomalies::ActOnIncident::PATH => {
+                format!("id={}&action=resolve&comment=probe", w.b_incident)
+            }
             p if p == app::server_fns::monitoring::JobStatus::PATH => String::new(),
             p if p == app::server_fns::auth::Login::PATH => continue, // public: credentials
             p if p == app::server_fns::auth::Register::PATH => continue, // public: new account
@@ -315,7 +366,8 @@ async fn no_server_function_answers_with_another_tenants_data() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 17);
+    assert_eq!(checked, 20);
+    assert_b_incident_untouched(&w).await;
     // B's member and key are untouched.
     let still = server::storage::entities::memberships::Entity::find()
         .filter(server::storage::entities::memberships::Column::UserId.eq(b_user))

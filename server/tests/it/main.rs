@@ -1,5 +1,6 @@
 //! Integration tests of the server: one test binary (links once), one module per area.
 
+mod anomalies;
 mod api_keys;
 mod auth_throttle;
 mod bigquery;

@@ -1,0 +1,157 @@
+//! Synthetic networks for tests and benchmarks: diurnal and weekly demand, pressure falling with
+//! the square of the flow, sensor noise, and optionally a leak, a stuck logger and a lost reading.
+//! Seeded, so every run produces the same data.
+
+use crate::panel::{Panel, SensorKind, Series};
+
+/// A leak to inject: from `start` (step index) on, `lps` more inflow, and each logger of
+/// `district` loses pressure, the nearest (first) most.
+#[derive(Clone, Debug)]
+pub struct LeakSpec {
+    pub district: usize,
+    pub start: usize,
+    pub lps: f64,
+    /// Pressure lost by the district's loggers in order, in bar (others lose a tenth of the last).
+    pub drops: Vec<f64>,
+}
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct SynthConfig {
+    pub seed: u64,
+    pub districts: usize,
+    pub loggers_per_district: usize,
+    pub flow_meters: usize,
+    pub days: usize,
+    /// Unix seconds of step 0 (a Monday midnight UTC is convenient).
+    pub start: i64,
+    pub leak: Option<LeakSpec>,
+    /// (series index, first step, steps) of a logger stuck at its last value.
+    pub stuck: Option<(usize, usize, usize)>,
+    /// (series index, step) of a lost reading.
+    pub missing: Option<(usize, usize)>,
+}
+
+impl Default for SynthConfig {
+    fn default() -> Self {
+        Self {
+            seed: 7,
+            districts: 2,
+            loggers_per_district: 4,
+            flow_meters: 2,
+            days: 28,
+            start: 1_767_571_200, // Monday 2026-01-05 00:00 UTC
+            leak: None,
+            stuck: None,
+            missing: None,
+        }
+    }
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        // SplitMix64
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn normal(&mut self) -> f64 {
+        let (u, v) = (self.next().max(1e-12), self.next());
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+}
+
+/// Generates the panel: pressure loggers `D{d}-P{i}` first (district by district), then flow
+/// meters `F{j}` splitting the network inflow.
+pub fn network(cfg: &SynthConfig) -> Panel {
+    let step = 900i64;
+    let per_day = 96usize;
+    let n = cfg.days * per_day;
+    let mut rng = Rng(cfg.seed);
+    let day_factor: Vec<f64> = (0..=cfg.days).map(|_| 1.0 + 0.03 * rng.normal()).collect();
+    let inflow: Vec<f64> = (0..n)
+        .map(|t| {
+            let hour = (t % per_day) as f64 / 4.0;
+            let weekday = (t / per_day) % 7;
+            let weekly = if weekday >= 5 { 0.9 } else { 1.0 };
+            let diurnal = 1.0 + 0.35 * ((hour - 7.0) / 24.0 * std::f64::consts::TAU).sin();
+            let leak = cfg
+                .leak
+                .as_ref()
+                .filter(|l| t >= l.start)
+                .map_or(0.0, |l| l.lps);
+            500.0 * diurnal * weekly * day_factor[t / per_day] + leak + 3.0 * rng.normal()
+        })
+        .collect();
+    let mut series = Vec::new();
+    for d in 0..cfg.districts {
+        for i in 0..cfg.loggers_per_district {
+            let base = 4.0 + 0.3 * i as f64 + 0.2 * d as f64;
+            let sensitivity = 0.25 + 0.05 * i as f64;
+            let drop = cfg.leak.as_ref().map_or(0.0, |l| {
+                let last = l.drops.last().copied().unwrap_or(0.0);
+                if l.district == d {
+                    l.drops.get(i).copied().unwrap_or(last)
+                } else {
+                    last / 10.0
+                }
+            });
+            let values = (0..n)
+                .map(|t| {
+                    let q = inflow[t] / 500.0;
+                    let leak = cfg.leak.as_ref().is_some_and(|l| t >= l.start);
+                    base - sensitivity * q * q - if leak { drop } else { 0.0 }
+                        + 0.005 * rng.normal()
+                })
+                .collect();
+            series.push(Series {
+                node: format!("D{d}-P{i}"),
+                metric: "pressure".into(),
+                kind: SensorKind::Pressure,
+                district: Some(format!("D{d}")),
+                range: (-1.0, 60.0),
+                cumulative: false,
+                values,
+            });
+        }
+    }
+    for j in 0..cfg.flow_meters {
+        let share = if j == 0 {
+            0.6
+        } else {
+            0.4 / (cfg.flow_meters - 1).max(1) as f64
+        };
+        series.push(Series {
+            node: format!("F{j}"),
+            metric: "flow_rate".into(),
+            kind: SensorKind::Flow,
+            district: Some(format!("D{}", j % cfg.districts.max(1))),
+            range: (-10_000.0, 100_000.0),
+            cumulative: false,
+            values: inflow
+                .iter()
+                .map(|q| q * share + 0.5 * rng.normal())
+                .collect(),
+        });
+    }
+    if let Some((s, from, len)) = cfg.stuck {
+        let held = series[s].values[from];
+        for v in &mut series[s].values[from..from + len] {
+            *v = held;
+        }
+    }
+    if let Some((s, at)) = cfg.missing {
+        series[s].values[at] = f64::NAN;
+    }
+    Panel {
+        start: cfg.start,
+        step,
+        utc_offset: 0,
+        series,
+    }
+}

@@ -1,0 +1,181 @@
+//! `/api/v1/anomalies`: the detector's incidents for the caller's tenant, and the operators'
+//! acknowledge / resolve actions.
+
+use super::extract::{ApiCaller, ApiPath, ApiQuery, ClientIp};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use shared::anomaly::{
+    AnomalyKind, Incident, IncidentAction, IncidentComment, IncidentFilter, IncidentStatus,
+};
+use shared::AppError;
+
+/// Query of `GET /api/v1/anomalies`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct AnomalyQuery {
+    /// Detected at or after (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Detected before (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// `open`, `acknowledged` or `resolved`.
+    pub status: Option<String>,
+    /// `leak`, `pressure_drop`, `pressure_rise`, `night_flow_rise`, `sensor_missing`,
+    /// `sensor_stuck`, `sensor_spike` or `sensor_out_of_range`.
+    pub kind: Option<String>,
+    /// At most this many (default 200, at most 1000), newest first.
+    pub limit: Option<u64>,
+}
+
+impl AnomalyQuery {
+    fn filter(self) -> Result<IncidentFilter, AppError> {
+        let status = match self.status.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(IncidentStatus::parse(s).ok_or_else(|| {
+                AppError::validation("status", "one of open, acknowledged, resolved")
+            })?),
+        };
+        let kind = match self.kind.as_deref() {
+            None | Some("") => None,
+            Some(k) => Some(AnomalyKind::parse(k).ok_or_else(|| {
+                let all: Vec<&str> = AnomalyKind::ALL.iter().map(|k| k.as_str()).collect();
+                AppError::validation("kind", format!("one of {}", all.join(", ")))
+            })?),
+        };
+        if let (Some(from), Some(to)) = (self.from, self.to) {
+            if from >= to {
+                return Err(AppError::validation("from", "must be before `to`"));
+            }
+        }
+        Ok(IncidentFilter {
+            from: self.from,
+            to: self.to,
+            status,
+            kind,
+            limit: self.limit,
+        })
+    }
+}
+
+/// Incidents of the caller's tenant: leaks, pressure and night-flow anomalies and sensor faults,
+/// each with its affected sensors ranked, expected and actual values and an explanation.
+#[utoipa::path(
+    get,
+    path = "/api/v1/anomalies",
+    tag = "anomalies",
+    security(("bearer" = [])),
+    params(AnomalyQuery),
+    responses(
+        (status = 200, description = "Incidents, newest first", body = Vec<Incident>),
+        (status = 422, description = "Unknown status or kind, or a malformed time", body = AppError),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiQuery(query): ApiQuery<AnomalyQuery>,
+) -> Result<Json<Vec<Incident>>, ApiError> {
+    let filter = query.filter()?;
+    Ok(Json(state.services.anomalies.list(&caller, filter).await?))
+}
+
+/// One incident of the caller's tenant.
+#[utoipa::path(
+    get,
+    path = "/api/v1/anomalies/{id}",
+    tag = "anomalies",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Incident id")),
+    responses(
+        (status = 200, description = "The incident", body = Incident),
+        (status = 404, description = "No such incident in this tenant", body = AppError),
+    )
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Incident>, ApiError> {
+    Ok(Json(state.services.anomalies.get(&caller, id).await?))
+}
+
+/// The optional `{"comment": "..."}` body of an action (an empty body is no comment).
+fn comment(body: &[u8]) -> Result<Option<String>, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice::<IncidentComment>(body)
+        .map(|c| c.comment)
+        .map_err(|e| AppError::validation("comment", e.to_string()))
+}
+
+async fn act(
+    state: AppState,
+    caller: app::ssr::Caller,
+    id: i64,
+    action: IncidentAction,
+    body: axum::body::Bytes,
+    ip: Option<String>,
+) -> Result<Json<Incident>, ApiError> {
+    let comment = comment(&body)?;
+    Ok(Json(
+        state
+            .services
+            .anomalies
+            .act(&caller, id, action, comment, ip)
+            .await?,
+    ))
+}
+
+/// Acknowledges an incident (operator or admin), optionally with `{"comment": "..."}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/anomalies/{id}/acknowledge",
+    tag = "anomalies",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Incident id")),
+    request_body(content = Option<IncidentComment>, description = "Optional comment"),
+    responses(
+        (status = 200, description = "Acknowledged", body = Incident),
+        (status = 403, description = "Viewers and API keys may not act on incidents", body = AppError),
+        (status = 404, description = "No such incident in this tenant", body = AppError),
+        (status = 409, description = "Already acknowledged or resolved", body = AppError),
+        (status = 422, description = "Malformed or too long comment", body = AppError),
+    )
+)]
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ClientIp(ip): ClientIp,
+    body: axum::body::Bytes,
+) -> Result<Json<Incident>, ApiError> {
+    act(state, caller, id, IncidentAction::Acknowledge, body, ip).await
+}
+
+/// Resolves an incident (operator or admin), optionally with `{"comment": "..."}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/anomalies/{id}/resolve",
+    tag = "anomalies",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Incident id")),
+    request_body(content = Option<IncidentComment>, description = "Optional comment"),
+    responses(
+        (status = 200, description = "Resolved", body = Incident),
+        (status = 403, description = "Viewers and API keys may not act on incidents", body = AppError),
+        (status = 404, description = "No such incident in this tenant", body = AppError),
+        (status = 409, description = "Already resolved", body = AppError),
+        (status = 422, description = "Malformed or too long comment", body = AppError),
+    )
+)]
+pub async fn resolve(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ClientIp(ip): ClientIp,
+    body: axum::body::Bytes,
+) -> Result<Json<Incident>, ApiError> {
+    act(state, caller, id, IncidentAction::Resolve, body, ip).await
+}
