@@ -16,7 +16,7 @@ step "rustfmt"
 cargo fmt --all -- --check
 
 step "clippy, server half (ssr, host)"
-cargo clippy --locked -p shared -p migrations -p server -p app --features app/ssr --all-targets -- -D warnings
+cargo clippy --locked -p shared -p analytics -p migrations -p server -p app --features app/ssr --all-targets -- -D warnings
 
 step "clippy, browser half (hydrate, wasm32)"
 cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
@@ -24,7 +24,7 @@ cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-
 step "unit and integration tests"
 export TEST_POSTGRES_URL=${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 export TEST_REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/}
-cargo test --locked -p shared -p migrations -p server -p app --features app/ssr
+cargo test --locked -p shared -p analytics -p migrations -p server -p app --features app/ssr
 
 step "release build (cargo-leptos)"
 cargo leptos build --release

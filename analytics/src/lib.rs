@@ -7,6 +7,7 @@
 
 pub mod baseline;
 pub mod detector;
+pub mod efficiency;
 pub mod faults;
 pub mod hydraulic;
 pub mod incidents;

@@ -5,4 +5,5 @@ pub mod anomalies;
 pub mod auth;
 pub mod dashboard;
 pub mod monitoring;
+pub mod network;
 pub mod series;

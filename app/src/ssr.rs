@@ -292,6 +292,17 @@ pub trait AnomaliesPort: Send + Sync {
     ) -> Result<shared::anomaly::Incident, AppError>;
 }
 
+/// Network efficiency figures.
+#[async_trait]
+pub trait EfficiencyPort: Send + Sync {
+    /// Stored figures of the caller's tenant for a district (or the network), oldest first.
+    async fn rows(
+        &self,
+        caller: &Caller,
+        query: shared::efficiency::EfficiencyQuery,
+    ) -> Result<Vec<shared::efficiency::EfficiencyRow>, AppError>;
+}
+
 /// Every port, as server functions find them in the Leptos context.
 #[derive(Clone)]
 pub struct Services {
@@ -307,6 +318,8 @@ pub struct Services {
     pub quality: Arc<dyn QualityPort>,
     /// Incidents.
     pub anomalies: Arc<dyn AnomaliesPort>,
+    /// Network efficiency.
+    pub efficiency: Arc<dyn EfficiencyPort>,
     /// Whether session cookies carry `Secure` (off only for plain-http development).
     pub secure_cookies: bool,
 }

@@ -13,6 +13,7 @@ mod m20261127_000007_create_refresh_tokens;
 mod m20261127_000008_create_job_runs;
 mod m20261127_000009_create_imported_files;
 mod m20261127_000010_create_incidents;
+mod m20261127_000011_create_network_efficiency;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_create_job_runs::Migration),
             Box::new(m20261127_000009_create_imported_files::Migration),
             Box::new(m20261127_000010_create_incidents::Migration),
+            Box::new(m20261127_000011_create_network_efficiency::Migration),
         ]
     }
 }

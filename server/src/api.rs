@@ -5,6 +5,7 @@ pub mod anomalies;
 pub mod api_keys;
 pub mod auth;
 pub mod dashboard;
+pub mod efficiency;
 pub mod events;
 pub mod extract;
 pub mod ingest;
@@ -38,6 +39,7 @@ use utoipa_axum::routes;
         (name = "ingest", description = "Bulk readings and nodes"),
         (name = "readings", description = "Time series"),
         (name = "jobs", description = "Background jobs and data quality"),
+        (name = "network", description = "Network efficiency: water balance, non-revenue water, ILI"),
         (name = "anomalies", description = "Leaks, network anomalies and sensor faults found by the detector"))
 )]
 struct ApiDoc;
@@ -84,6 +86,7 @@ pub fn documented(json_limit: usize, import_limit: usize) -> OpenApiRouter<AppSt
         .routes(routes!(anomalies::get))
         .routes(routes!(anomalies::acknowledge))
         .routes(routes!(anomalies::resolve))
+        .routes(routes!(efficiency::get))
         .routes(routes!(events::stream))
         .layer(DefaultBodyLimit::max(json_limit))
         .merge(imports)

@@ -183,6 +183,13 @@ pub struct Config {
         default_value = "0 2/15 * * * *"
     )]
     pub job_anomaly_detection_cron: String,
+    /// Network efficiency (water balance per district) every 5 minutes.
+    #[arg(
+        long,
+        env = "JOB_NETWORK_EFFICIENCY_CRON",
+        default_value = "30 */5 * * * *"
+    )]
+    pub job_network_efficiency_cron: String,
     /// Weekly cleanup (raw readings past retention).
     #[arg(long, env = "JOB_CLEANUP_CRON", default_value = "0 0 3 * * Sun")]
     pub job_cleanup_cron: String,
@@ -278,7 +285,8 @@ impl Config {
     /// The jobs and their schedules (`off` switches a job off).
     pub fn jobs(&self) -> Vec<crate::jobs::scheduler::Registered> {
         use crate::jobs::{
-            anomaly_detection, cache_refresh, cleanup, data_quality, maintenance, sync, Job,
+            anomaly_detection, cache_refresh, cleanup, data_quality, maintenance,
+            network_efficiency, sync, Job,
         };
         let on = |cron: &str| {
             let cron = cron.trim();
@@ -304,6 +312,10 @@ impl Config {
             (
                 std::sync::Arc::new(anomaly_detection::AnomalyDetection::default()),
                 &self.job_anomaly_detection_cron,
+            ),
+            (
+                std::sync::Arc::new(network_efficiency::NetworkEfficiency),
+                &self.job_network_efficiency_cron,
             ),
             (
                 std::sync::Arc::new(cleanup::Cleanup),

@@ -10,6 +10,7 @@ pub mod cleanup;
 pub mod data_quality;
 pub mod directory_import;
 pub mod maintenance;
+pub mod network_efficiency;
 pub mod runs;
 pub mod scheduler;
 pub mod service;

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod demo;
+pub mod efficiency;
 pub mod error;
 pub mod ingest;
 pub mod jobs;

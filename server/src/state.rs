@@ -85,6 +85,7 @@ impl AppState {
             series: Arc::new(SeriesService::new(db.clone())),
             quality: Arc::new(crate::jobs::data_quality::QualityService(db.clone())),
             anomalies: Arc::new(crate::anomalies::AnomalyService { db: db.clone() }),
+            efficiency: Arc::new(crate::efficiency::EfficiencyService { db: db.clone() }),
             jobs: Arc::new(crate::jobs::service::JobsService::new(
                 db.clone(),
                 scheduler.clone(),

@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod job_runs;
 pub mod latest_readings;
 pub mod memberships;
+pub mod network_efficiency;
 pub mod nodes;
 pub mod readings;
 pub mod refresh_tokens;

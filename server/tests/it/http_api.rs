@@ -214,6 +214,7 @@ async fn openapi_documents_every_rest_route() {
         "GET /api/v1/anomalies/{id}",
         "POST /api/v1/anomalies/{id}/acknowledge",
         "POST /api/v1/anomalies/{id}/resolve",
+        "GET /api/v1/network/efficiency",
         "GET /api/v1/events",
         "POST /api/v1/readings",
         "POST /api/v1/nodes",

@@ -92,6 +92,31 @@ async fn world(t: &TestDb) -> World {
         .unwrap()
         .id
     };
+    {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        server::storage::entities::network_efficiency::ActiveModel {
+            tenant_id: Set(b_tenant),
+            district: Set(B_MARKER.into()),
+            period: Set("day".into()),
+            start: Set(now - Duration::days(1)),
+            hours_covered: Set(24),
+            input_m3: Set(7.777),
+            metered_m3: Set(None),
+            nrw_m3: Set(None),
+            nrw_pct: Set(None),
+            nrw_l_conn_day: Set(None),
+            mnf_lps: Set(None),
+            nnf_lps: Set(None),
+            real_losses_m3: Set(None),
+            uarl_m3: Set(None),
+            ili: Set(None),
+            avg_pressure_bar: Set(None),
+            computed_at: Set(now),
+        }
+        .insert(&t.db)
+        .await
+        .unwrap();
+    }
     let app = server::web::app(state);
     let a_token = login_token(&app).await;
     World {
@@ -216,6 +241,8 @@ async fn no_rest_route_answers_with_another_tenants_data() {
                     .replace("{name}", "data_quality"),
                 if path.contains("readings") && method == Method::GET {
                     "?metric=pressure"
+                } else if path.contains("efficiency") {
+                    "?from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&district=Secret-B-logger"
                 } else {
                     ""
                 }
@@ -325,6 +352,11 @@ async fn no_server_function_answers_with_another_tenants_data() {
             p if p == admin::ReadAuditLog::PATH => String::new(),
             p if p == app::server_fns::monitoring::GetDataQuality::PATH => String::new(),
             p if p == anomalies::ListIncidents::PATH => "filter[limit]=50".into(),
+            p if p == app::server_fns::network::GetEfficiency::PATH => format!(
+                "query[from]={}&query[to]={}&query[period]=day",
+                (now - Duration::days(7)).to_rfc3339().replace('+', "%2B"),
+                now.to_rfc3339().replace('+', "%2B"),
+            ),
             p if p == anomalies::GetIncident::PATH => format!("id={}", w.b_incident),
             p if p == anomalies::ActOnIncident::PATH => {
                 format!("id={}&action=resolve&comment=probe", w.b_incident)
@@ -366,7 +398,7 @@ async fn no_server_function_answers_with_another_tenants_data() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 20);
+    assert_eq!(checked, 21);
     assert_b_incident_untouched(&w).await;
     // B's member and key are untouched.
     let still = server::storage::entities::memberships::Entity::find()
