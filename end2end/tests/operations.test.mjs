@@ -79,3 +79,46 @@ test("an admin creates an invitation code on the administration page", async () 
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("the incidents page lists the detector's open incidents as the API does", async () => {
+  const token = await apiToken();
+  // Let the detector look at the newest data first (admins may run a job now).
+  const run = await fetch(`${BASE_URL}/api/v1/jobs/anomaly_detection/run`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.ok([202, 409].includes(run.status), await run.text());
+  // Wait until no run of the detector is in progress, so the page and the API see the same rows.
+  for (let i = 0; i < 60; i++) {
+    const jobs = await (await fetch(`${BASE_URL}/api/v1/jobs`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const detector = jobs.find((j) => j.name === "anomaly_detection");
+    assert.ok(detector, "the detector is a registered job");
+    if (!detector.runs.some((r) => r.status === "running")) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const { page, problems, context } = await watchedPage(browser);
+  await signIn(page);
+  await page.waitForURL(`${BASE_URL}/`, { timeout: 15_000 });
+  await page.waitForLoadState("networkidle");
+  await page.getByRole("link", { name: "Incidents" }).click();
+  await page.waitForURL(`${BASE_URL}/anomalies`);
+  await page.getByRole("heading", { name: "Incidents" }).waitFor();
+  await page.waitForSelector("[data-testid=incidents], [data-testid=no-incidents]", { timeout: 10_000 });
+  await page.waitForLoadState("networkidle");
+  const api = await fetch(`${BASE_URL}/api/v1/anomalies?status=open`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(api.status, 200);
+  const open = await api.json();
+  const rows = await page.getByTestId("incident-row").count();
+  assert.equal(rows, open.length, "the page shows the API's open incidents");
+  if (rows > 0) {
+    // An admin may act: every open incident offers Acknowledge.
+    assert.equal(await page.getByRole("button", { name: "Acknowledge" }).count(), rows);
+  } else {
+    assert.match(await page.getByTestId("no-incidents").textContent(), /every 15 minutes/);
+  }
+  await screenshot(page, "anomalies");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
