@@ -9,6 +9,7 @@ pub mod baseline;
 pub mod detector;
 pub mod efficiency;
 pub mod faults;
+pub mod forecast;
 pub mod hydraulic;
 pub mod incidents;
 pub mod panel;

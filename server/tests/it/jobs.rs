@@ -295,6 +295,8 @@ async fn admins_list_jobs_and_run_one_for_their_tenant() {
             "full_sync",
             "cache_refresh",
             "data_quality",
+            "anomaly_detection",
+            "network_efficiency",
             "cleanup",
             "maintenance"
         ]
