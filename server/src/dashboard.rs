@@ -154,6 +154,7 @@ impl DashboardService {
             .collect();
         metrics_24h.sort_by_key(|m| m.metric);
         let nodes = self.nodes_latest(tenant_id).await?;
+        let (open_incidents, critical_incidents) = self.open_incidents(tenant_id).await?;
         Ok(DashboardSummary {
             tenant: tenant_slug.to_owned(),
             generated_at: now,
@@ -162,7 +163,30 @@ impl DashboardService {
             readings_24h: metrics_24h.iter().map(|m| m.count).sum(),
             metrics_24h,
             nodes,
+            open_incidents,
+            critical_incidents,
         })
+    }
+
+    /// Incidents not resolved yet, and the critical ones among them.
+    async fn open_incidents(&self, tenant_id: i64) -> Result<(i64, i64), AppError> {
+        use crate::storage::entities::incidents;
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        let open = || {
+            incidents::Entity::find()
+                .filter(incidents::Column::TenantId.eq(tenant_id))
+                .filter(incidents::Column::Status.ne("resolved"))
+        };
+        let all = open()
+            .count(&self.db)
+            .await
+            .or_internal("counting incidents")?;
+        let critical = open()
+            .filter(incidents::Column::Severity.eq("critical"))
+            .count(&self.db)
+            .await
+            .or_internal("counting incidents")?;
+        Ok((all as i64, critical as i64))
     }
 }
 

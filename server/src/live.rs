@@ -115,6 +115,14 @@ impl Live {
         }
     }
 
+    /// After incidents of `tenant_id` opened, ended or changed status: drops the cached summary
+    /// (its open-incident counts).
+    pub async fn incidents_changed(&self, tenant_id: i64) {
+        self.cache
+            .invalidate(&CacheKeys::new(tenant_id).system_metrics_all())
+            .await;
+    }
+
     /// After `rows` were stored for `tenant_id`: drops the cached figures they change and
     /// publishes their newest values.
     pub async fn readings_stored(&self, tenant_id: i64, rows: &[NewReading]) {

@@ -84,7 +84,10 @@ impl AppState {
             dashboard: Arc::new(DashboardService::cached(db.clone(), json_cache.clone())),
             series: Arc::new(SeriesService::new(db.clone())),
             quality: Arc::new(crate::jobs::data_quality::QualityService(db.clone())),
-            anomalies: Arc::new(crate::anomalies::AnomalyService { db: db.clone() }),
+            anomalies: Arc::new(crate::anomalies::AnomalyService {
+                db: db.clone(),
+                live: Some(live.clone()),
+            }),
             efficiency: Arc::new(crate::efficiency::EfficiencyService { db: db.clone() }),
             jobs: Arc::new(crate::jobs::service::JobsService::new(
                 db.clone(),

@@ -66,6 +66,9 @@ pub struct DashboardSummary {
     pub metrics_24h: Vec<MetricWindow>,
     /// Every active node with its latest flow and pressure, ordered by external id.
     pub nodes: Vec<NodeLatest>,
+    /// Incidents not yet resolved (open or acknowledged), and how many of them are critical.
+    pub open_incidents: i64,
+    pub critical_incidents: i64,
 }
 
 impl DashboardSummary {
@@ -119,6 +122,8 @@ mod tests {
             readings_24h: 0,
             metrics_24h: vec![],
             nodes,
+            open_incidents: 0,
+            critical_incidents: 0,
         }
     }
 

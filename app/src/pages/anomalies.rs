@@ -85,11 +85,12 @@ fn IncidentTable(
         .into_iter()
         .map(|i| {
             let id = i.id;
+            let fault = i.kind.is_fault();
             let sensors = i
                 .affected
                 .iter()
                 .take(3)
-                .map(|a| format!("{} ({:+.1}σ)", a.external_id, a.score))
+                .map(|a| if fault { a.external_id.clone() } else { format!("{} ({:+.1}σ)", a.external_id, a.score) })
                 .collect::<Vec<_>>()
                 .join(", ");
             let open = i.status == IncidentStatus::Open;

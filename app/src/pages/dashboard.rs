@@ -59,6 +59,14 @@ fn SummaryView(summary: DashboardSummary) -> impl IntoView {
         .map(|v| Metric::Pressure.format(v))
         .unwrap_or_else(|| "—".into());
     let empty = summary.nodes.is_empty();
+    let incidents = if summary.critical_incidents > 0 {
+        format!(
+            "{} ({} critical)",
+            summary.open_incidents, summary.critical_incidents
+        )
+    } else {
+        summary.open_incidents.to_string()
+    };
     view! {
         <p class="muted updated" data-testid="generated-at">
             "Updated " {clock(summary.generated_at)} " · last 24 h from " {clock(summary.window_start)}
@@ -68,6 +76,7 @@ fn SummaryView(summary: DashboardSummary) -> impl IntoView {
             <Kpi label="Readings, last 24 h" value=summary.readings_24h.to_string() testid="kpi-readings" />
             <Kpi label="Total inflow now" value=inflow testid="kpi-inflow" />
             <Kpi label="Mean pressure now" value=pressure testid="kpi-pressure" />
+            <Kpi label="Open incidents" value=incidents testid="kpi-incidents" />
         </section>
         <Show
             when=move || !empty

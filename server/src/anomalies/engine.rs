@@ -127,6 +127,12 @@ impl AnomalyEngine {
             }
         }
         if let Some(live) = live {
+            if events
+                .iter()
+                .any(|e| !matches!(e, analytics::TrackerEvent::Updated(_)))
+            {
+                live.incidents_changed(tenant_id).await;
+            }
             for i in opened {
                 let top = i.affected.first();
                 live.publish(

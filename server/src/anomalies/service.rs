@@ -21,6 +21,8 @@ pub const MAX_COMMENT_CHARS: usize = 2000;
 /// Incidents over the database.
 pub struct AnomalyService {
     pub db: DatabaseConnection,
+    /// Drops the cached summary when an operator changes an incident's status.
+    pub live: Option<crate::live::Live>,
 }
 
 impl AnomalyService {
@@ -143,6 +145,9 @@ impl AnomaliesPort for AnomalyService {
             .update(&self.db)
             .await
             .or_internal("updating an incident")?;
+        if let Some(live) = &self.live {
+            live.incidents_changed(caller.tenant.id).await;
+        }
         audit::record(
             &self.db,
             Event {

@@ -246,6 +246,17 @@ async fn operators_acknowledge_and_resolve_viewers_may_not() {
     let bad = send(&app, get("/api/v1/anomalies?kind=flood", Some(&viewer))).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.json()["field"], "kind");
+    // The dashboard counts it (and caches the summary).
+    let summary = send(&app, get("/api/v1/dashboard/summary", Some(&viewer)))
+        .await
+        .json();
+    assert_eq!(
+        (
+            summary["open_incidents"].as_i64(),
+            summary["critical_incidents"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
     // A viewer may not act; an operator may, once per step of the lifecycle.
     let refused = send(
         &app,
@@ -298,6 +309,11 @@ async fn operators_acknowledge_and_resolve_viewers_may_not() {
     .await;
     assert_eq!(resolved.status, StatusCode::OK);
     assert_eq!(resolved.json()["status"], "resolved");
+    // Resolving dropped the cached summary: the count follows at once.
+    let summary = send(&app, get("/api/v1/dashboard/summary", Some(&viewer)))
+        .await
+        .json();
+    assert_eq!(summary["open_incidents"], 0);
     let missing = send(
         &app,
         post("/api/v1/anomalies/999999/resolve".into(), &operator, None),
