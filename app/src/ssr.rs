@@ -303,6 +303,20 @@ pub trait EfficiencyPort: Send + Sync {
     ) -> Result<Vec<shared::efficiency::EfficiencyRow>, AppError>;
 }
 
+/// Demand forecasts.
+#[async_trait]
+pub trait ForecastPort: Send + Sync {
+    /// The forecast of a node's metric in the caller's tenant, `horizon` hours ahead (404 for
+    /// another tenant's node).
+    async fn forecast(
+        &self,
+        caller: &Caller,
+        node_id: i64,
+        metric: shared::Metric,
+        horizon: u32,
+    ) -> Result<shared::forecast::Forecast, AppError>;
+}
+
 /// Every port, as server functions find them in the Leptos context.
 #[derive(Clone)]
 pub struct Services {
@@ -320,6 +334,8 @@ pub struct Services {
     pub anomalies: Arc<dyn AnomaliesPort>,
     /// Network efficiency.
     pub efficiency: Arc<dyn EfficiencyPort>,
+    /// Forecasts.
+    pub forecasts: Arc<dyn ForecastPort>,
     /// Whether session cookies carry `Secure` (off only for plain-http development).
     pub secure_cookies: bool,
 }

@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod efficiency;
 pub mod events;
 pub mod extract;
+pub mod forecasts;
 pub mod ingest;
 pub mod jobs;
 pub mod members;
@@ -87,6 +88,7 @@ pub fn documented(json_limit: usize, import_limit: usize) -> OpenApiRouter<AppSt
         .routes(routes!(anomalies::acknowledge))
         .routes(routes!(anomalies::resolve))
         .routes(routes!(efficiency::get))
+        .routes(routes!(forecasts::get))
         .routes(routes!(events::stream))
         .layer(DefaultBodyLimit::max(json_limit))
         .merge(imports)

@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod efficiency;
 pub mod error;
+pub mod forecast;
 pub mod ingest;
 pub mod jobs;
 pub mod live;

@@ -89,6 +89,10 @@ impl AppState {
                 live: Some(live.clone()),
             }),
             efficiency: Arc::new(crate::efficiency::EfficiencyService { db: db.clone() }),
+            forecasts: Arc::new(crate::forecast::ForecastService {
+                db: db.clone(),
+                cache: json_cache.clone(),
+            }),
             jobs: Arc::new(crate::jobs::service::JobsService::new(
                 db.clone(),
                 scheduler.clone(),

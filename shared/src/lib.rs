@@ -7,6 +7,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod efficiency;
 pub mod error;
+pub mod forecast;
 pub mod ingest;
 pub mod jobs;
 pub mod live;

@@ -1,5 +1,7 @@
 //! Chart data.
 
+mod get_forecast;
 mod get_series;
 
+pub use get_forecast::{get_forecast, GetForecast};
 pub use get_series::{get_series, GetSeries};

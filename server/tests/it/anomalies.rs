@@ -335,3 +335,79 @@ async fn operators_acknowledge_and_resolve_viewers_may_not() {
 async fn demo_node_id(db: &DatabaseConnection, tenant: i64, external: &str) -> i64 {
     server::ingest::import::node_map(db, tenant).await.unwrap()[external]
 }
+
+#[tokio::test]
+async fn forecasts_come_from_the_stored_hours_and_refuse_what_they_cannot_do() {
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_demo(&t.db).await;
+    let app = server::web::app(state);
+    let (tenant, panel) = seed(&t.db, "forecast").await;
+    server::storage::rollups::refresh(&t.db).await.unwrap();
+    let ids = server::ingest::import::node_map(&t.db, tenant)
+        .await
+        .unwrap();
+    let end = DateTime::from_timestamp(panel.time(panel.len() - 1) + 900, 0).unwrap();
+    let fc = server::forecast::fit(&t.db, tenant, ids["F0"], Metric::FlowRate, end)
+        .await
+        .unwrap();
+    assert_eq!(fc.points.len(), 168);
+    assert_eq!(fc.history_hours, 28 * 24);
+    assert!(["mstl_ets", "week_profile"].contains(&fc.method.as_str()));
+    assert_eq!(fc.points[0].at, end);
+    assert!(fc
+        .points
+        .iter()
+        .all(|p| p.lower <= p.value && p.value <= p.upper));
+    // F0 carries 60 % of an inflow near 500 L/s (+40 L/s of burst): its forecast stays there.
+    let mean = fc.points.iter().map(|p| p.value).sum::<f64>() / 168.0;
+    let last_week: Vec<f64> =
+        panel.series.iter().find(|s| s.node == "F0").unwrap().values[panel.len() - 672..].to_vec();
+    let actual = last_week.iter().sum::<f64>() / last_week.len() as f64;
+    assert!(
+        (mean - actual).abs() < 0.1 * actual,
+        "forecast mean {mean:.1} vs last week {actual:.1}"
+    );
+    // Through the API, for the demo tenant: bad horizon, unknown metric, another tenant's node,
+    // and a node without recent history.
+    let token = login_token(&app).await;
+    let demo_node = server::ingest::import::node_map(&t.db, demo.tenant_id)
+        .await
+        .unwrap()["F01"];
+    let bad = send(
+        &app,
+        get(
+            &format!("/api/v1/forecasts/{demo_node}/flow_rate?horizon=500"),
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json()["field"], "horizon");
+    let bad = send(
+        &app,
+        get(
+            &format!("/api/v1/forecasts/{demo_node}/sound?horizon=5"),
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(bad.json()["field"], "metric");
+    let other = send(
+        &app,
+        get(
+            &format!("/api/v1/forecasts/{}/flow_rate", ids["F0"]),
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    let empty = send(
+        &app,
+        get(
+            &format!("/api/v1/forecasts/{demo_node}/flow_rate?horizon=24"),
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(empty.status, StatusCode::CONFLICT, "{}", empty.text());
+}

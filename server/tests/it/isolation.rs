@@ -238,6 +238,8 @@ async fn no_rest_route_answers_with_another_tenants_data() {
             let uri = format!(
                 "{}{}",
                 path.replace("{id}", &b_id.to_string())
+                    .replace("{node_id}", &w.b_node.to_string())
+                    .replace("{metric}", "pressure")
                     .replace("{name}", "data_quality"),
                 if path.contains("readings") && method == Method::GET {
                     "?metric=pressure"
@@ -331,6 +333,7 @@ async fn no_server_function_answers_with_another_tenants_data() {
     use app::server_fns::admin;
     use app::server_fns::anomalies;
     let not_found = [
+        app::server_fns::series::GetForecast::PATH,
         anomalies::GetIncident::PATH,
         anomalies::ActOnIncident::PATH,
         admin::SetMemberRole::PATH,
@@ -352,6 +355,9 @@ async fn no_server_function_answers_with_another_tenants_data() {
             p if p == admin::ReadAuditLog::PATH => String::new(),
             p if p == app::server_fns::monitoring::GetDataQuality::PATH => String::new(),
             p if p == anomalies::ListIncidents::PATH => "filter[limit]=50".into(),
+            p if p == app::server_fns::series::GetForecast::PATH => {
+                format!("node_id={b}&metric=pressure&horizon=24")
+            }
             p if p == app::server_fns::network::GetEfficiency::PATH => format!(
                 "query[from]={}&query[to]={}&query[period]=day",
                 (now - Duration::days(7)).to_rfc3339().replace('+', "%2B"),
@@ -398,7 +404,7 @@ async fn no_server_function_answers_with_another_tenants_data() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 21);
+    assert_eq!(checked, 22);
     assert_b_incident_untouched(&w).await;
     // B's member and key are untouched.
     let still = server::storage::entities::memberships::Entity::find()

@@ -1,0 +1,36 @@
+//! Demand forecasts for a node's metric, hour by hour with a prediction interval.
+
+use crate::Metric;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Longest horizon served, in hours (7 days).
+pub const MAX_HORIZON_HOURS: u32 = 168;
+
+/// One forecast hour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ForecastPoint {
+    /// Start of the hour.
+    pub at: DateTime<Utc>,
+    /// Expected hourly mean, in the metric's unit.
+    pub value: f64,
+    /// Prediction interval at `level`.
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// A node's forecast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Forecast {
+    pub node_id: i64,
+    pub metric: Metric,
+    /// `mstl_ets` (MSTL decomposition + AutoETS trend) or `week_profile` (median week profile),
+    /// whichever forecast this series' own last week better.
+    pub method: String,
+    /// Probability the interval is meant to cover.
+    pub level: f64,
+    /// When the model was fitted, and on how many hours of history.
+    pub generated_at: DateTime<Utc>,
+    pub history_hours: u32,
+    pub points: Vec<ForecastPoint>,
+}
