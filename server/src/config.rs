@@ -214,6 +214,9 @@ pub struct Config {
     /// Days job runs are kept.
     #[arg(long, env = "JOB_RUNS_KEEP_DAYS", default_value_t = 90)]
     pub job_runs_keep_days: i64,
+    /// Days a resolved incident is kept after it ended (open ones are always kept).
+    #[arg(long, env = "INCIDENT_RETENTION_DAYS", default_value_t = 365)]
+    pub incident_retention_days: i64,
     /// BigQuery project of the readings table (BigQuery sync is on when this is set).
     #[arg(long, env = "BIGQUERY_PROJECT")]
     pub bigquery_project: Option<String>,
@@ -279,6 +282,7 @@ impl Config {
             resync_window: chrono::Duration::hours(self.resync_hours.clamp(1, 24 * 365)),
             stale_intervals: self.stale_intervals.max(1),
             keep_runs: chrono::Duration::days(self.job_runs_keep_days.max(1)),
+            keep_incidents: chrono::Duration::days(self.incident_retention_days.max(1)),
         }
     }
 

@@ -40,6 +40,8 @@ pub struct JobSettings {
     pub stale_intervals: i64,
     /// How long job runs are kept.
     pub keep_runs: Duration,
+    /// How long a resolved incident is kept after it ended.
+    pub keep_incidents: Duration,
 }
 
 /// What a job gets to work with.

@@ -205,6 +205,21 @@ pub fn to_wire(r: incidents::Model, node_ids: &HashMap<String, i64>) -> Option<I
     })
 }
 
+/// Deletes the tenant's resolved incidents whose evidence ended before `before`; returns how many.
+pub async fn purge_resolved(
+    db: &impl ConnectionTrait,
+    tenant_id: i64,
+    before: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    Ok(incidents::Entity::delete_many()
+        .filter(incidents::Column::TenantId.eq(tenant_id))
+        .filter(incidents::Column::Status.eq(IncidentStatus::Resolved.as_str()))
+        .filter(incidents::Column::EndedAt.lt(before))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// Stored incidents of a tenant matching `filter`, newest first.
 pub async fn list(
     db: &impl ConnectionTrait,

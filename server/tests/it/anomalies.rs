@@ -411,3 +411,82 @@ async fn forecasts_come_from_the_stored_hours_and_refuse_what_they_cannot_do() {
     .await;
     assert_eq!(empty.status, StatusCode::CONFLICT, "{}", empty.text());
 }
+
+#[tokio::test]
+async fn the_cleanup_job_deletes_resolved_incidents_past_retention_only() {
+    use server::jobs::{cleanup::Cleanup, Job, JobContext, JobSettings};
+    each_engine(|db| async move {
+        let tenant = new_tenant(&db, "tidy").await;
+        let now = chrono::Utc::now();
+        let old = now - chrono::Duration::days(400);
+        for (uid, status, ended) in [
+            ("old-resolved", "resolved", Some(old)),
+            ("old-open", "open", Some(old)),
+            (
+                "recent-resolved",
+                "resolved",
+                Some(now - chrono::Duration::days(10)),
+            ),
+            ("old-still-going", "resolved", None),
+        ] {
+            use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+            incidents::ActiveModel {
+                tenant_id: Set(tenant),
+                uid: Set(uid.into()),
+                dedupe_key: Set(uid.into()),
+                kind: Set("sensor_stuck".into()),
+                severity: Set("warning".into()),
+                status: Set(status.into()),
+                district: Set(None),
+                started_at: Set(old),
+                detected_at: Set(old),
+                last_seen_at: Set(old),
+                ended_at: Set(ended),
+                score: Set(1.0),
+                affected: Set("[]".into()),
+                explanation: Set(uid.into()),
+                ..Default::default()
+            }
+            .insert(&db)
+            .await
+            .unwrap();
+        }
+        let ctx = JobContext {
+            db: db.clone(),
+            cache: std::sync::Arc::new(server::cache::MemoryCache::new(10)),
+            live: server::live::Live::new(
+                None,
+                server::cache::JsonCache::new(std::sync::Arc::new(
+                    server::cache::MemoryCache::new(10),
+                )),
+            ),
+            sources: Default::default(),
+            settings: JobSettings {
+                backfill: chrono::Duration::days(1),
+                resync_window: chrono::Duration::hours(48),
+                stale_intervals: 4,
+                keep_runs: chrono::Duration::days(90),
+                keep_incidents: chrono::Duration::days(365),
+            },
+            tenant_id: tenant,
+            scheduled_at: now,
+        };
+        let report = Cleanup.run(&ctx).await.unwrap();
+        assert!(
+            report.detail.contains("1 resolved incidents"),
+            "{}",
+            report.detail
+        );
+        let mut left: Vec<String> = incidents::Entity::find()
+            .filter(incidents::Column::TenantId.eq(tenant))
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.uid)
+            .collect();
+        left.sort();
+        assert_eq!(left, ["old-open", "old-still-going", "recent-resolved"]);
+    })
+    .await;
+}

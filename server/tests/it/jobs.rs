@@ -45,6 +45,7 @@ fn settings() -> JobSettings {
         resync_window: Duration::hours(48),
         stale_intervals: 4,
         keep_runs: Duration::days(90),
+        keep_incidents: Duration::days(365),
     }
 }
 
