@@ -56,9 +56,9 @@ export async function screenshot(page, name) {
 }
 
 /** Signs in through the login form and waits for the dashboard. */
-export async function signIn(page, password = DEMO_PASSWORD) {
+export async function signIn(page, password = DEMO_PASSWORD, email = DEMO_EMAIL) {
   await page.goto(`${BASE_URL}/auth/login`, { waitUntil: "networkidle" });
-  await page.fill("#email", DEMO_EMAIL);
+  await page.fill("#email", email);
   await page.fill("#password", password);
   await page.click("button[type=submit]");
 }

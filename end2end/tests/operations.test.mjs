@@ -122,3 +122,51 @@ test("the incidents page lists the detector's open incidents as the API does", a
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("a viewer sees the incidents without actions, and the API refuses them", async () => {
+  const admin = await apiToken();
+  const invite = await fetch(`${BASE_URL}/api/v1/invitations`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+    body: JSON.stringify({ role: "viewer" }),
+  });
+  assert.equal(invite.status, 201, await invite.text());
+  const { code } = await invite.json();
+  const email = `viewer-${Date.now()}@roccavina.test`;
+  const password = "a quiet reservoir at dawn";
+  const joined = await fetch(`${BASE_URL}/api/v1/auth/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password, display_name: "Viewer", enrolment: { kind: "join", code } }),
+  });
+  assert.ok([200, 201].includes(joined.status), await joined.text());
+  const viewer = (await joined.json()).access_token;
+  const listed = await fetch(`${BASE_URL}/api/v1/anomalies`, { headers: { authorization: `Bearer ${viewer}` } });
+  assert.equal(listed.status, 200);
+  const all = await listed.json();
+  const target = all.find((i) => i.status !== "resolved");
+  if (target) {
+    const refused = await fetch(`${BASE_URL}/api/v1/anomalies/${target.id}/acknowledge`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${viewer}` },
+    });
+    assert.equal(refused.status, 403);
+  }
+  const { page, problems, context } = await watchedPage(browser);
+  await signIn(page, password, email);
+  await page.waitForURL(`${BASE_URL}/`, { timeout: 15_000 });
+  await page.waitForLoadState("networkidle");
+  await page.getByRole("link", { name: "Incidents" }).click();
+  await page.waitForURL(`${BASE_URL}/anomalies`);
+  await page.selectOption("[data-testid=status-filter]", "");
+  await page.waitForSelector("[data-testid=incidents], [data-testid=no-incidents]", { timeout: 10_000 });
+  await page.waitForLoadState("networkidle");
+  // The same list as the API gives the viewer now.
+  const now = await (await fetch(`${BASE_URL}/api/v1/anomalies`, { headers: { authorization: `Bearer ${viewer}` } })).json();
+  assert.equal(await page.getByTestId("incident-row").count(), now.length);
+  assert.equal(await page.getByRole("button", { name: "Acknowledge" }).count(), 0);
+  assert.equal(await page.getByRole("button", { name: "Resolve" }).count(), 0);
+  await screenshot(page, "anomalies-viewer");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
