@@ -130,8 +130,9 @@ test("a viewer sees the incidents without actions, and the API refuses them", as
     headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
     body: JSON.stringify({ role: "viewer" }),
   });
-  assert.equal(invite.status, 201, await invite.text());
-  const { code } = await invite.json();
+  const inviteBody = await invite.text();
+  assert.equal(invite.status, 201, inviteBody);
+  const { code } = JSON.parse(inviteBody);
   const email = `viewer-${Date.now()}@roccavina.test`;
   const password = "a quiet reservoir at dawn";
   const joined = await fetch(`${BASE_URL}/api/v1/auth/register`, {
@@ -139,8 +140,9 @@ test("a viewer sees the incidents without actions, and the API refuses them", as
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ email, password, display_name: "Viewer", enrolment: { kind: "join", code } }),
   });
-  assert.ok([200, 201].includes(joined.status), await joined.text());
-  const viewer = (await joined.json()).access_token;
+  const joinedBody = await joined.text();
+  assert.ok([200, 201].includes(joined.status), joinedBody);
+  const viewer = JSON.parse(joinedBody).access_token;
   const listed = await fetch(`${BASE_URL}/api/v1/anomalies`, { headers: { authorization: `Bearer ${viewer}` } });
   assert.equal(listed.status, 200);
   const all = await listed.json();
