@@ -6,13 +6,10 @@
 use super::store;
 use super::window::{self, Window};
 use crate::live::Live;
-use crate::storage::entities::{sync_watermarks, tenants};
+use crate::storage::entities::tenants;
 use analytics::{Detector, IncidentTracker};
 use chrono::{DateTime, Offset, TimeZone, Utc};
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
 use shared::live::LiveEvent;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -111,7 +108,8 @@ impl AnomalyEngine {
             events.extend(tracker.observe(panel.time(s.step), &s.findings));
         }
         let opened = store::apply(&txn, tenant_id, &events).await?;
-        advance(&txn, tenant_id, until).await?;
+        let until_at = DateTime::from_timestamp(until, 0).unwrap_or(clock);
+        crate::warehouse::sync::advance(&txn, WATERMARK, tenant_id, until_at).await?;
         txn.commit().await?;
 
         let mut report = TickReport {
@@ -151,27 +149,4 @@ impl AnomalyEngine {
         }
         Ok(report)
     }
-}
-
-async fn advance(db: &impl ConnectionTrait, tenant_id: i64, to: i64) -> Result<(), sea_orm::DbErr> {
-    sync_watermarks::Entity::insert(sync_watermarks::ActiveModel {
-        source: Set(WATERMARK.to_owned()),
-        tenant_id: Set(tenant_id),
-        watermark: Set(DateTime::from_timestamp(to, 0).unwrap_or_default()),
-        updated_at: Set(Utc::now()),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            sync_watermarks::Column::Source,
-            sync_watermarks::Column::TenantId,
-        ])
-        .update_columns([
-            sync_watermarks::Column::Watermark,
-            sync_watermarks::Column::UpdatedAt,
-        ])
-        .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
 }

@@ -10,7 +10,7 @@ use crate::storage::entities::sync_watermarks;
 use crate::storage::rollups;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait};
 use shared::ingest::ImportReport;
 
 /// What one pull did.
@@ -44,7 +44,7 @@ impl SyncOutcome {
 
 /// The newest committed timestamp of `source` for `tenant_id`.
 pub async fn watermark(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     source: &str,
     tenant_id: i64,
 ) -> Result<Option<DateTime<Utc>>, DbErr> {
@@ -57,8 +57,8 @@ pub async fn watermark(
 }
 
 /// Moves the watermark forward to `to` (never back).
-async fn advance(
-    db: &DatabaseConnection,
+pub async fn advance(
+    db: &impl ConnectionTrait,
     source: &str,
     tenant_id: i64,
     to: DateTime<Utc>,
