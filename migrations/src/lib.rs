@@ -14,6 +14,7 @@ mod m20261127_000008_create_job_runs;
 mod m20261127_000009_create_imported_files;
 mod m20261127_000010_create_incidents;
 mod m20261127_000011_create_network_efficiency;
+mod m20261127_000012_readings_time_key;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_create_imported_files::Migration),
             Box::new(m20261127_000010_create_incidents::Migration),
             Box::new(m20261127_000011_create_network_efficiency::Migration),
+            Box::new(m20261127_000012_readings_time_key::Migration),
         ]
     }
 }

@@ -26,22 +26,40 @@ pub fn hour_of(ts: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 // PostgreSQL recomputes, per (node, metric), the whole span between its first and last
-// queued hour in one grouped scan: a bulk import queues millions of hours, and one range scan
-// per series beats an index probe per hour. Contiguous writes (the normal case) make the span
-// exactly the queued hours; a scattered correction recomputes a few more, with the same result.
+// queued hour: a bulk import queues millions of hours, and range scans beat an index probe per
+// hour. Contiguous writes (the normal case) make the span exactly the queued hours; a
+// scattered correction recomputes a few more, with the same result. The readings' key leads
+// with (tenant, ts), so the spans of a tenant are merged into disjoint time ranges ("islands")
+// and each range is scanned once, its rows matched to the spans by hash — one scan per series
+// would read the whole tenant's range once per series.
 // `max(ARRAY[epoch, value])[2]` is the value at the latest time without sorting each group.
 const PG_HOURLY: &str = "
 WITH spans AS (
-    SELECT node_id, metric, min(hour) AS lo, max(hour) + INTERVAL '1 hour' AS hi
-    FROM rollup_dirty GROUP BY node_id, metric
+    SELECT tenant_id, node_id, metric, min(hour) AS lo, max(hour) + INTERVAL '1 hour' AS hi
+    FROM rollup_dirty GROUP BY tenant_id, node_id, metric
+), marked AS (
+    SELECT tenant_id, lo, hi,
+           CASE WHEN lo <= max(hi) OVER (PARTITION BY tenant_id ORDER BY lo, hi
+                                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                THEN 0 ELSE 1 END AS starts
+    FROM spans
+), islands AS (
+    SELECT tenant_id, lo, hi,
+           sum(starts) OVER (PARTITION BY tenant_id ORDER BY lo, hi ROWS UNBOUNDED PRECEDING)
+               AS island
+    FROM marked
+), ranges AS (
+    SELECT tenant_id, min(lo) AS lo, max(hi) AS hi FROM islands GROUP BY tenant_id, island
 )
 INSERT INTO readings_hourly
     (tenant_id, node_id, metric, bucket, count, min_value, max_value, sum_value, last_ts, last_value)
 SELECT r.tenant_id, r.node_id, r.metric, date_trunc('hour', r.ts, 'UTC'), count(*), min(r.value),
        max(r.value), sum(r.value), max(r.ts),
        (max(ARRAY[extract(epoch FROM r.ts)::float8, r.value]))[2]
-FROM spans s
-JOIN readings r ON r.node_id = s.node_id AND r.metric = s.metric AND r.ts >= s.lo AND r.ts < s.hi
+FROM ranges g
+JOIN readings r ON r.tenant_id = g.tenant_id AND r.ts >= g.lo AND r.ts < g.hi
+JOIN spans s ON s.tenant_id = r.tenant_id AND s.node_id = r.node_id AND s.metric = r.metric
+     AND r.ts >= s.lo AND r.ts < s.hi
 GROUP BY r.tenant_id, r.node_id, r.metric, date_trunc('hour', r.ts, 'UTC')
 ON CONFLICT (node_id, metric, bucket) DO UPDATE SET
     count = EXCLUDED.count, min_value = EXCLUDED.min_value, max_value = EXCLUDED.max_value,

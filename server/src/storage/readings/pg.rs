@@ -1,5 +1,7 @@
-//! The PostgreSQL write path, one transaction per batch, rows sorted by (node, metric, ts) so
-//! the unique index is written in key order:
+//! The PostgreSQL write path, one transaction per batch. Rows are written in the order of the
+//! unique key (tenant, ts, node, metric) — time first, so a batch lands at the index's right
+//! edge (see migration 000012) — while the rollup and latest-value arithmetic runs over the
+//! batch sorted by series (node, metric, ts):
 //!
 //! * **fresh data** (no stored reading of any of the batch's series inside the batch's time
 //!   span — the common case of a bulk load or of live data moving forward): binary `COPY`
@@ -29,7 +31,8 @@ const INSERT_NEW: &str = "
 WITH ins AS (
     INSERT INTO readings (tenant_id, node_id, metric, ts, value, quality)
     SELECT $1, node_id, metric, ts, value, quality FROM readings_staging
-    ON CONFLICT (node_id, metric, ts) DO NOTHING
+    ORDER BY ts, node_id, metric
+    ON CONFLICT (tenant_id, ts, node_id, metric) DO NOTHING
     RETURNING node_id, metric, ts, value
 ), hourly AS (
     INSERT INTO readings_hourly
@@ -72,7 +75,7 @@ const UPDATE_CHANGED: &str = "
 WITH upd AS (
     UPDATE readings r SET value = s.value, quality = s.quality
     FROM readings_staging s
-    WHERE r.node_id = s.node_id AND r.metric = s.metric AND r.ts = s.ts
+    WHERE r.tenant_id = $1 AND r.ts = s.ts AND r.node_id = s.node_id AND r.metric = s.metric
       AND r.ts >= $2 AND r.ts <= $3
       AND (r.value IS DISTINCT FROM s.value OR r.quality IS DISTINCT FROM s.quality)
     RETURNING r.node_id, r.metric, r.ts
@@ -95,13 +98,18 @@ ON CONFLICT (node_id, metric) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.v
 WHERE EXCLUDED.ts >= latest_readings.ts";
 
 /// Does any stored reading of the batch's series fall inside that series' span in the batch?
+/// One index range scan over the tenant's readings in the batch's time span (empty for fresh
+/// data), matched against the batch's series by hash: a probe per series would rescan that
+/// range once per series.
 const OVERLAPS: &str = "
+WITH stored AS MATERIALIZED (
+    SELECT node_id, metric, ts FROM readings WHERE tenant_id = $5 AND ts >= $6 AND ts <= $7
+)
 SELECT EXISTS (
-    SELECT 1 FROM unnest($1::bigint[], $2::smallint[], $3::timestamptz[], $4::timestamptz[])
+    SELECT 1 FROM stored r
+    JOIN unnest($1::bigint[], $2::smallint[], $3::timestamptz[], $4::timestamptz[])
         AS s(node_id, metric, lo, hi)
-    WHERE EXISTS (SELECT 1 FROM readings r
-                  WHERE r.node_id = s.node_id AND r.metric = s.metric
-                    AND r.ts >= s.lo AND r.ts <= s.hi))";
+      ON r.node_id = s.node_id AND r.metric = s.metric AND r.ts >= s.lo AND r.ts <= s.hi)";
 
 /// Merges precomputed bucket contributions (`{table}` is a rollup table).
 const MERGE_ROLLUP: &str = "
@@ -132,6 +140,7 @@ pub(super) async fn upsert(
 ) -> Result<WriteCounts, sqlx::Error> {
     let mut rows = rows.to_vec();
     rows.sort_unstable_by_key(|r| (r.node_id, r.metric.code(), r.ts));
+    // (Series order for the arithmetic below; `copy_fresh` sends the rows in key order.)
     let rows = &rows[..];
     partitions::ensure_for(pool, rows.iter().map(|r| r.ts)).await?;
     let mut tx = pool.begin().await?;
@@ -141,6 +150,9 @@ pub(super) async fn upsert(
         .bind(&series.metric)
         .bind(&series.first_ts)
         .bind(&series.last_ts)
+        .bind(tenant_id)
+        .bind(series.first_ts.iter().min())
+        .bind(series.last_ts.iter().max())
         .fetch_one(&mut *tx)
         .await?;
     if !overlaps {
@@ -188,7 +200,10 @@ async fn copy_fresh(
     buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
     buf.extend_from_slice(&0i32.to_be_bytes()); // flags
     buf.extend_from_slice(&0i32.to_be_bytes()); // header extension length
-    for r in rows {
+                                                // Time first, like the key: each row goes to the index's right edge.
+    let mut in_key_order: Vec<&NewReading> = rows.iter().collect();
+    in_key_order.sort_unstable_by_key(|r| (r.ts, r.node_id, r.metric.code()));
+    for r in in_key_order {
         buf.extend_from_slice(&6i16.to_be_bytes());
         field(&mut buf, &tenant_id.to_be_bytes());
         field(&mut buf, &r.node_id.to_be_bytes());
