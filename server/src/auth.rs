@@ -8,6 +8,7 @@ pub mod members;
 pub mod password;
 pub mod registration;
 pub mod service;
+pub mod sessions;
 pub mod throttle;
 pub mod token;
 

@@ -118,6 +118,10 @@ pub struct Config {
     /// Redis URL (`redis://host:6379/0`); without it an in-process cache is used.
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
+    /// Where sessions and refresh tokens live: `redis` (the default when `REDIS_URL` is set;
+    /// give that Redis persistence, or a restart signs everyone out) or `database`.
+    #[arg(long, env = "SESSION_STORE", value_enum)]
+    pub session_store: Option<SessionStoreKind>,
     /// Mark session cookies `Secure` (turn off only when serving plain http to non-local hosts).
     #[arg(long, env = "COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
     pub cookie_secure: bool,
@@ -255,6 +259,15 @@ pub struct Config {
     /// Largest accepted import body (`POST /api/v1/readings`, `/nodes`), in bytes.
     #[arg(long, env = "MAX_IMPORT_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_import_bytes: usize,
+}
+
+/// The choices of `SESSION_STORE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SessionStoreKind {
+    /// Redis at `REDIS_URL`.
+    Redis,
+    /// The database's `sessions` and `refresh_tokens` tables.
+    Database,
 }
 
 impl Config {

@@ -1,9 +1,10 @@
 //! The one application state, built once at start and shared by every handler.
 
+use crate::auth::sessions::{RedisSessions, SessionStore};
 use crate::auth::throttle::Throttle;
 use crate::auth::AuthService;
 use crate::cache::{self, Cache, JsonCache};
-use crate::config::Config;
+use crate::config::{Config, SessionStoreKind};
 use crate::dashboard::DashboardService;
 use crate::live::Live;
 use crate::ops::metrics::HttpMetrics;
@@ -65,7 +66,7 @@ impl AppState {
                     None
                 }
             });
-        let live = Live::new(redis, json_cache.clone());
+        let live = Live::new(redis.clone(), json_cache.clone());
         let scheduler = crate::jobs::Scheduler::new(
             db.clone(),
             cache.clone(),
@@ -77,6 +78,12 @@ impl AppState {
         let services = Services {
             auth: Arc::new(AuthService::new(
                 db.clone(),
+                match (&redis, config.session_store) {
+                    (Some(client), None | Some(SessionStoreKind::Redis)) => {
+                        SessionStore::Redis(RedisSessions::new(client.clone()))
+                    }
+                    _ => SessionStore::Database(db.clone()),
+                },
                 config.token_policy(),
                 config.jwt_keys().ok().flatten(),
                 Throttle::new(cache.clone(), config.throttle_policy()),

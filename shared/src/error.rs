@@ -46,6 +46,9 @@ pub enum AppError {
     /// A dependency (database, cache, warehouse) failed; details are in the server log.
     #[error("internal error, reference {reference}")]
     Internal { reference: String },
+    /// A service the answer depends on (the session store, say) is down for now.
+    #[error("{what} is unavailable, try again shortly")]
+    Unavailable { what: String },
     /// The call did not reach the server or its answer could not be read.
     #[error("connection problem: {message}")]
     Transport { message: String },
@@ -78,6 +81,7 @@ impl AppError {
             Self::UnsupportedMediaType { .. } => 415,
             Self::TooManyRequests { .. } => 429,
             Self::Internal { .. } => 500,
+            Self::Unavailable { .. } => 503,
             Self::Transport { .. } => 502,
         }
     }

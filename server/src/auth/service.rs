@@ -4,13 +4,13 @@ use super::audit::{self, Event};
 use super::jwt::JwtKeys;
 use super::throttle::Throttle;
 use super::{api_keys, members, password, registration, token};
+use crate::auth::sessions::SessionStore;
 use crate::error::OrInternal;
-use crate::storage::entities::{audit_log, memberships, refresh_tokens, sessions, users};
+use crate::storage::entities::{audit_log, memberships, sessions, users};
 use crate::storage::sql::stmt;
 use app::ssr::{AuthPort, Caller, IssuedSession, LoginAttempt};
 use async_trait::async_trait;
 use chrono::{Duration, Utc};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
     QueryOrder, QuerySelect,
@@ -35,12 +35,13 @@ pub struct TokenPolicy {
     pub reuse_grace: Duration,
 }
 
-/// Sessions stored in the database (works for one process and for many replicas): each
-/// `sessions` row is a token family, named in its access tokens (`sid`) and owning its
-/// refresh tokens.
+/// Accounts, sessions and keys. Each session is a token family, named in its access tokens
+/// (`sid`) and owning its refresh tokens; sessions live in Redis or in the database
+/// ([`SessionStore`]), shared by every replica either way.
 #[derive(Clone)]
 pub struct AuthService {
     db: DatabaseConnection,
+    store: SessionStore,
     policy: TokenPolicy,
     keys: Arc<OnceCell<JwtKeys>>,
     throttle: Throttle,
@@ -85,12 +86,14 @@ impl AuthService {
     /// in the database.
     pub fn new(
         db: DatabaseConnection,
+        store: SessionStore,
         policy: TokenPolicy,
         keys: Option<JwtKeys>,
         throttle: Throttle,
     ) -> Self {
         Self {
             db,
+            store,
             policy,
             keys: Arc::new(OnceCell::new_with(keys)),
             throttle,
@@ -98,16 +101,20 @@ impl AuthService {
     }
 
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, AppError> {
-        SessionRow::find_by_statement(stmt(
-            self.db.get_database_backend(),
-            "SELECT s.user_id, s.tenant_id, u.email, u.display_name \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = ?",
-            vec![token_hash.into(), Utc::now().into(), false.into()],
-        ))
-        .one(&self.db)
-        .await
-        .or_internal("resolving a session")
+        let Some(session) = self.store.get(token_hash).await? else {
+            return Ok(None);
+        };
+        let user = users::Entity::find_by_id(session.user_id)
+            .filter(users::Column::Disabled.eq(false))
+            .one(&self.db)
+            .await
+            .or_internal("resolving a session")?;
+        Ok(user.map(|u| SessionRow {
+            user_id: u.id,
+            tenant_id: session.tenant_id,
+            email: u.email,
+            display_name: u.display_name,
+        }))
     }
 
     /// The user's memberships, optionally only the one matching `tenant` (id or slug).
@@ -164,10 +171,7 @@ impl AuthService {
             expires_at: now + self.policy.session,
             ip,
         };
-        sessions::Entity::insert(sessions::ActiveModel::from(session.clone()))
-            .exec_without_returning(&self.db)
-            .await
-            .or_internal("storing a session")?;
+        self.store.create(&session).await?;
         self.issue(&session).await
     }
 
@@ -323,33 +327,23 @@ impl AuthPort for AuthService {
         }
         let hash = token::digest(refresh_token);
         let now = Utc::now();
-        let stored = refresh_tokens::Entity::find_by_id(hash.clone())
-            .one(&self.db)
-            .await
-            .or_internal("looking up a refresh token")?
-            .filter(|t| t.expires_at > now)
+        let stored = self
+            .store
+            .refresh_token(&hash)
+            .await?
             .ok_or(AppError::Unauthenticated)?;
         // Claim the token: exactly one caller can move it from unused to used.
-        let claimed = refresh_tokens::Entity::update_many()
-            .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
-            .filter(refresh_tokens::Column::TokenHash.eq(&hash))
-            .filter(refresh_tokens::Column::UsedAt.is_null())
-            .exec(&self.db)
-            .await
-            .or_internal("using a refresh token")?
-            .rows_affected
-            == 1;
-        let session = sessions::Entity::find_by_id(stored.session_hash.clone())
-            .one(&self.db)
-            .await
-            .or_internal("loading a session")?
-            .filter(|s| s.expires_at > now)
+        let claimed = self.store.claim(&hash, now).await?;
+        let session = self
+            .store
+            .get(&stored.session_hash)
+            .await?
             .ok_or(AppError::Unauthenticated)?;
         if !claimed {
-            let used_at = refresh_tokens::Entity::find_by_id(hash)
-                .one(&self.db)
-                .await
-                .or_internal("looking up a refresh token")?
+            let used_at = self
+                .store
+                .refresh_token(&hash)
+                .await?
                 .and_then(|t| t.used_at);
             let within_grace = used_at.is_some_and(|at| now - at <= self.policy.reuse_grace);
             if !within_grace {
@@ -417,10 +411,10 @@ impl AuthPort for AuthService {
             None => None,
         };
         if let (None, Some(refresh)) = (&sid, refresh_token) {
-            sid = refresh_tokens::Entity::find_by_id(token::digest(refresh))
-                .one(&self.db)
-                .await
-                .or_internal("looking up a refresh token")?
+            sid = self
+                .store
+                .refresh_token(&token::digest(refresh))
+                .await?
                 .map(|t| t.session_hash);
         }
         let Some(sid) = sid else {
@@ -458,12 +452,7 @@ impl AuthPort for AuthService {
             .await
             .ok_or(AppError::Unauthenticated)?;
         let caller = self.caller_for(&sid, Some(&tenant_id.to_string())).await?;
-        sessions::Entity::update_many()
-            .col_expr(sessions::Column::TenantId, tenant_id.into())
-            .filter(sessions::Column::TokenHash.eq(&sid))
-            .exec(&self.db)
-            .await
-            .or_internal("switching tenant")?;
+        self.store.set_tenant(&sid, tenant_id).await?;
         audit::record(
             &self.db,
             Event {

@@ -8,6 +8,7 @@ use axum::Router;
 use chrono::Utc;
 use http_body_util::BodyExt;
 use server::cache::{MemoryCache, RedisCache};
+use server::config::SessionStoreKind;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -158,7 +159,12 @@ async fn the_cache_serves_hits_follows_new_data_and_rides_out_a_redis_outage() {
     let mut redis = start_redis(port);
     let url = format!("redis://127.0.0.1:{port}/");
     let cache = Arc::new(RedisCache::connect(&url).await.unwrap());
-    let (state, demo) = state_with_cache(&t.db, cache, Some(url.clone())).await;
+    // Sessions in the database: this test is about the cache riding out the outage (with
+    // sessions in Redis the next test shows what an outage does to them).
+    let (state, demo) = state_with_cache(&t.db, cache, Some(url.clone()), |c| {
+        c.session_store = Some(SessionStoreKind::Database)
+    })
+    .await;
     fill_demo(&t.db, &demo, Utc::now()).await;
     let stats = state.json_cache.clone();
     tokio::spawn(state.live.clone().listen());
@@ -219,9 +225,54 @@ async fn the_cache_serves_hits_follows_new_data_and_rides_out_a_redis_outage() {
 }
 
 #[tokio::test]
+async fn with_sessions_in_redis_an_outage_answers_503_and_sign_in_works_again_after() {
+    let t = TestDb::sqlite().await;
+    let port = free_port();
+    let mut redis = start_redis(port);
+    let url = format!("redis://127.0.0.1:{port}/");
+    let cache = Arc::new(RedisCache::connect(&url).await.unwrap());
+    let (state, _) = state_with_cache(&t.db, cache, Some(url), |_| {}).await;
+    let app = server::web::app(state);
+    let token = login_token(&app).await;
+    let me = |token: String| {
+        let app = app.clone();
+        async move { send(&app, get("/api/v1/auth/me", Some(&token))).await }
+    };
+    assert_eq!(me(token.clone()).await.status, StatusCode::OK);
+
+    redis.stop();
+    let reply = me(token.clone()).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.text()
+    );
+    assert_eq!(reply.json()["code"], "unavailable");
+
+    // This Redis keeps nothing on disk: its sessions are gone, sign-in works again.
+    let _redis = start_redis(port);
+    let mut status = StatusCode::SERVICE_UNAVAILABLE;
+    for _ in 0..40 {
+        status = me(token.clone()).await.status;
+        if status != StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the lost session is refused"
+    );
+    let again = login_token(&app).await;
+    assert_eq!(me(again).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn the_in_process_cache_counts_hits_and_misses_too() {
     let t = TestDb::sqlite().await;
-    let (state, _) = state_with_cache(&t.db, Arc::new(MemoryCache::new(100)), None).await;
+    let (state, _) = state_with_cache(&t.db, Arc::new(MemoryCache::new(100)), None, |_| {}).await;
     let stats = state.json_cache.clone();
     let app = server::web::app(state);
     let token = login_token(&app).await;
@@ -285,7 +336,8 @@ async fn the_monitoring_page_shows_quiet_sensors_and_the_quality_report() {
 #[tokio::test]
 async fn the_hourly_refresh_warms_the_summary_before_the_first_visit() {
     let t = TestDb::sqlite().await;
-    let (state, demo) = state_with_cache(&t.db, Arc::new(MemoryCache::new(100)), None).await;
+    let (state, demo) =
+        state_with_cache(&t.db, Arc::new(MemoryCache::new(100)), None, |_| {}).await;
     fill_demo(&t.db, &demo, Utc::now()).await;
     let job = state.scheduler.job("cache_refresh").unwrap().job.clone();
     assert_eq!(state.scheduler.tick(job, Utc::now()).await.unwrap(), 1);

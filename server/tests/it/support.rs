@@ -111,14 +111,17 @@ pub async fn state_with_config(
     (state, demo)
 }
 
-/// App state over `db` with `cache`, publishing live events through Redis at `redis_url`.
+/// App state over `db` with `cache`, publishing live events through Redis at `redis_url`
+/// (sessions there too unless `tune` says otherwise).
 pub async fn state_with_cache(
     db: &DatabaseConnection,
     cache: Arc<dyn server::cache::Cache>,
     redis_url: Option<String>,
+    tune: impl FnOnce(&mut Config),
 ) -> (AppState, DemoTenant) {
     let mut config = Config::for_tests("sqlite::memory:");
     config.redis_url = redis_url;
+    tune(&mut config);
     let demo = server::demo::seed::ensure(db, DEMO_EMAIL, DEMO_PASSWORD)
         .await
         .unwrap();

@@ -14,13 +14,29 @@ const K1: &str = "k1:first-secret-with-more-than-32-bytes-in-it";
 const K2: &str = "k2:second-secret-with-more-than-32-bytes-in-it";
 
 async fn app_with(db: &sea_orm::DatabaseConnection, keys: Option<&str>, grace: i64) -> Router {
+    app_on(db, keys, grace, None).await
+}
+
+/// Like [`app_with`], with sessions in Redis at `redis` (as with `REDIS_URL`).
+async fn app_on(
+    db: &sea_orm::DatabaseConnection,
+    keys: Option<&str>,
+    grace: i64,
+    redis: Option<String>,
+) -> Router {
     let keys = keys.map(str::to_owned);
     let (state, _) = state_with_config(db, move |c| {
         c.jwt_keys = keys;
         c.refresh_reuse_grace_secs = grace;
+        c.redis_url = redis;
     })
     .await;
     server::web::app(state)
+}
+
+/// Both session stores: the database (embedded default) and Redis.
+fn session_stores() -> [Option<String>; 2] {
+    [None, Some(redis_url())]
 }
 
 async fn login(app: &Router) -> Value {
@@ -50,6 +66,14 @@ async fn refresh(app: &Router, token: &str) -> (StatusCode, Value) {
     (reply.status, body)
 }
 
+async fn logout(app: &Router, access: &str) -> StatusCode {
+    let req = Request::post("/api/v1/auth/logout")
+        .header("authorization", format!("Bearer {access}"))
+        .body(Body::empty())
+        .unwrap();
+    send(app, req).await.status
+}
+
 async fn me_status(app: &Router, access: &str) -> StatusCode {
     send(app, get("/api/v1/auth/me", Some(access))).await.status
 }
@@ -65,8 +89,14 @@ fn payload(token: &str) -> Value {
 
 #[tokio::test]
 async fn refresh_rotates_and_a_reused_refresh_token_ends_the_session() {
+    for store in session_stores() {
+        refresh_rotates_on(store).await;
+    }
+}
+
+async fn refresh_rotates_on(store: Option<String>) {
     let t = TestDb::sqlite().await;
-    let app = app_with(&t.db, None, 0).await;
+    let app = app_on(&t.db, None, 0, store).await;
     let first = login(&app).await;
     assert_eq!(first["expires_in"], 900);
     let claims = payload(&s(&first, "access_token"));
@@ -118,8 +148,14 @@ async fn refresh_rotates_and_a_reused_refresh_token_ends_the_session() {
 
 #[tokio::test]
 async fn parallel_refreshes_within_the_grace_period_keep_the_session() {
+    for store in session_stores() {
+        parallel_refreshes_on(store).await;
+    }
+}
+
+async fn parallel_refreshes_on(store: Option<String>) {
     let t = TestDb::sqlite().await;
-    let app = app_with(&t.db, None, 30).await;
+    let app = app_on(&t.db, None, 30, store).await;
     let first = login(&app).await;
     let (a, one) = refresh(&app, &s(&first, "refresh_token")).await;
     let (b, two) = refresh(&app, &s(&first, "refresh_token")).await;
@@ -137,18 +173,20 @@ async fn parallel_refreshes_within_the_grace_period_keep_the_session() {
 
 #[tokio::test]
 async fn signing_out_ends_every_token_of_the_session() {
+    for store in session_stores() {
+        signing_out_on(store).await;
+    }
+}
+
+async fn signing_out_on(store: Option<String>) {
     let t = TestDb::sqlite().await;
-    let app = app_with(&t.db, None, 0).await;
+    let app = app_on(&t.db, None, 0, store).await;
     let first = login(&app).await;
     let other = login(&app).await;
-    let req = Request::post("/api/v1/auth/logout")
-        .header(
-            "authorization",
-            format!("Bearer {}", s(&first, "access_token")),
-        )
-        .body(Body::empty())
-        .unwrap();
-    assert_eq!(send(&app, req).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        logout(&app, &s(&first, "access_token")).await,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(
         me_status(&app, &s(&first, "access_token")).await,
         StatusCode::UNAUTHORIZED
@@ -299,4 +337,54 @@ async fn the_browser_is_refreshed_transparently_and_a_dead_session_is_cleared() 
     assert!(set
         .iter()
         .any(|c| c.starts_with("rw_refresh=;") && c.contains("Max-Age=0")));
+}
+
+#[tokio::test]
+async fn with_redis_configured_sessions_live_in_redis_and_expire_with_the_session() {
+    use redis::AsyncCommands;
+    let t = TestDb::sqlite().await;
+    let app = app_on(&t.db, None, 0, Some(redis_url())).await;
+    let first = login(&app).await;
+    let sid = payload(&s(&first, "access_token"))["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut redis = redis::Client::open(redis_url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let key = format!("auth:session:{sid}");
+    let ttl: i64 = redis.ttl(&key).await.unwrap();
+    let lifetime = first["refresh_expires_in"].as_i64().unwrap();
+    assert!(
+        (lifetime - 5..=lifetime + 1).contains(&ttl),
+        "session key expires with the session: ttl {ttl}, session {lifetime}"
+    );
+    let tokens: Vec<String> = redis.smembers(format!("{key}:tokens")).await.unwrap();
+    assert_eq!(tokens.len(), 1);
+    let refresh_key = format!("auth:refresh:{}", tokens[0]);
+    let stored_sid: String = redis.hget(&refresh_key, "sid").await.unwrap();
+    assert_eq!(stored_sid, sid);
+    // Nothing in the database's session tables.
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    use server::storage::entities::{refresh_tokens, sessions};
+    assert_eq!(sessions::Entity::find().count(&t.db).await.unwrap(), 0);
+    assert_eq!(
+        refresh_tokens::Entity::find().count(&t.db).await.unwrap(),
+        0
+    );
+
+    // Signing out removes the session and every token of its family from Redis.
+    let (status, _) = refresh(&app, &s(&first, "refresh_token")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        logout(&app, &s(&first, "access_token")).await,
+        StatusCode::NO_CONTENT
+    );
+    let left: i64 = redis
+        .exists(&[key.clone(), format!("{key}:tokens"), refresh_key])
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "session keys left after logout");
 }

@@ -5,11 +5,11 @@ use super::AuthService;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::token;
 use crate::error::OrInternal;
-use crate::storage::entities::{refresh_tokens, sessions, signing_keys};
+use crate::storage::entities::{sessions, signing_keys};
 use app::ssr::{IssuedSession, SessionToken};
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, EntityTrait};
 use shared::AppError;
 
 /// Key id of the signing key generated when none is configured.
@@ -65,16 +65,9 @@ impl AuthService {
         expires_at: chrono::DateTime<Utc>,
     ) -> Result<SessionToken, AppError> {
         let clear = token::generate();
-        refresh_tokens::Entity::insert(refresh_tokens::ActiveModel {
-            token_hash: Set(token::digest(&clear)),
-            session_hash: Set(sid.to_owned()),
-            created_at: Set(Utc::now()),
-            expires_at: Set(expires_at),
-            used_at: Set(None),
-        })
-        .exec_without_returning(&self.db)
-        .await
-        .or_internal("storing a refresh token")?;
+        self.store
+            .add_refresh(&token::digest(&clear), sid, expires_at)
+            .await?;
         Ok(SessionToken::new(clear))
     }
 
@@ -102,15 +95,6 @@ impl AuthService {
 
     /// Deletes a session and every token of its family.
     pub(super) async fn end_session(&self, sid: &str) -> Result<(), AppError> {
-        refresh_tokens::Entity::delete_many()
-            .filter(refresh_tokens::Column::SessionHash.eq(sid))
-            .exec(&self.db)
-            .await
-            .or_internal("deleting refresh tokens")?;
-        sessions::Entity::delete_by_id(sid.to_owned())
-            .exec(&self.db)
-            .await
-            .or_internal("deleting a session")?;
-        Ok(())
+        self.store.end(sid).await
     }
 }
