@@ -4,7 +4,7 @@
 //! DATABASE_URL=postgres://… cargo bench -p server --bench storage_queries -- --tenant bench
 
 use chrono::{Duration, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use server::dashboard::DashboardService;
 use server::series::SeriesService;
 use server::storage::entities::{latest_readings, nodes, tenants};
@@ -100,7 +100,19 @@ async fn main() -> anyhow::Result<()> {
         time(runs, || series.series_for(tenant.id, query(365))).await,
     );
     report(
-        "series, one day (raw)",
+        "series, one day (raw, time key)",
+        time(runs, || series.series_for(tenant.id, query(1))).await,
+    );
+    // What the weekly maintenance does once a month has ended: its series index.
+    let started = std::time::Instant::now();
+    let indexed = server::storage::partitions::index_closed_months(&db, Utc::now()).await?;
+    db.execute_unprepared("ANALYZE readings").await?;
+    println!(
+        "closed months indexed by series: {indexed} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    report(
+        "series, one day (raw, closed month)",
         time(runs, || series.series_for(tenant.id, query(1))).await,
     );
     let dashboard = DashboardService::new(db.clone());

@@ -1,5 +1,7 @@
 //! Weekly system maintenance: old job runs, expired sessions and used refresh tokens are
-//! deleted, and PostgreSQL's statistics and visibility maps are brought up to date.
+//! deleted; on PostgreSQL, months of readings that have ended get their index by series
+//! (`storage::partitions::index_closed_months`) and statistics and visibility maps are
+//! brought up to date.
 
 use super::{Job, JobContext, JobReport};
 use crate::storage::entities::{job_runs, refresh_tokens, sessions};
@@ -17,7 +19,7 @@ impl Job for Maintenance {
     }
 
     fn description(&self) -> &'static str {
-        "Deletes old job runs and expired sessions; VACUUM ANALYZE on PostgreSQL"
+        "Deletes old job runs and expired sessions; indexes closed months of readings by series and runs VACUUM ANALYZE on PostgreSQL"
     }
 
     fn per_tenant(&self) -> bool {
@@ -60,6 +62,7 @@ impl Job for Maintenance {
             .exec(&ctx.db)
             .await?
             .rows_affected;
+        let indexed = crate::storage::partitions::index_closed_months(&ctx.db, now).await?;
         let vacuum = match ctx.db.get_database_backend() {
             DbBackend::Postgres => {
                 ctx.db.execute_unprepared("VACUUM ANALYZE").await?;
@@ -74,7 +77,7 @@ impl Job for Maintenance {
             rows: runs + tokens + sessions,
             detail: format!(
                 "{runs} old job runs, {sessions} expired sessions and {tokens} spent refresh \
-                 tokens deleted; {vacuum}"
+                 tokens deleted; {indexed} closed months of readings indexed by series; {vacuum}"
             ),
         })
     }

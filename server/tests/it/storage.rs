@@ -366,3 +366,55 @@ async fn retention_deletes_old_raw_readings_and_keeps_their_rollups() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn closed_months_get_an_index_by_series_and_the_current_month_does_not() {
+    let t = TestDb::postgres().await;
+    let db = t.db.clone();
+    let (_, demo) = state_with_demo(&db).await;
+    let node = demo.node_ids["P01"];
+    let reading = |ts: &str| NewReading {
+        node_id: node,
+        metric: Metric::Pressure,
+        ts: at(ts),
+        value: 3.2,
+        quality: 0,
+    };
+    let rows = [
+        reading("2026-01-31T23:45:00Z"),
+        reading("2026-02-10T08:00:00Z"),
+        reading("2026-03-02T08:00:00Z"),
+    ];
+    upsert(&db, demo.tenant_id, &rows).await.unwrap();
+    let now = at("2026-03-04T10:00:00Z");
+    let created = server::storage::partitions::index_closed_months(&db, now)
+        .await
+        .unwrap();
+    assert_eq!(created, 2, "January and February have ended");
+    let names: Vec<String> = db
+        .query_all(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'readings_y%_series' \
+             ORDER BY indexname",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String>("", "indexname").unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["readings_y2026m01_series", "readings_y2026m02_series"]
+    );
+    assert_eq!(
+        server::storage::partitions::index_closed_months(&db, now)
+            .await
+            .unwrap(),
+        0,
+        "built once"
+    );
+    // Writes into an indexed month still land once.
+    let again = upsert(&db, demo.tenant_id, &rows).await.unwrap();
+    assert_eq!((again.inserted, again.unchanged), (0, 3));
+    t.drop_db().await;
+}
