@@ -15,6 +15,7 @@ mod m20261127_000009_create_imported_files;
 mod m20261127_000010_create_incidents;
 mod m20261127_000011_create_network_efficiency;
 mod m20261127_000012_readings_time_key;
+mod m20261127_000013_create_forecasts;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000010_create_incidents::Migration),
             Box::new(m20261127_000011_create_network_efficiency::Migration),
             Box::new(m20261127_000012_readings_time_key::Migration),
+            Box::new(m20261127_000013_create_forecasts::Migration),
         ]
     }
 }

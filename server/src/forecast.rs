@@ -1,8 +1,9 @@
 //! Forecasts served to the API and the UI: a node's hourly means over the last 8 weeks (from the
 //! hourly rollups), the model chosen per series (`analytics::forecast`), 7 days ahead with a 95 %
-//! interval. Fitted at most once per [`FORECAST_TTL`] per node and metric and kept in the cache
-//! under `t:{tenant}:cache:forecast:{node_id}:{metric}`; the hourly cache refresh job refits the
-//! inlet meters' forecasts ahead of visits.
+//! interval. Fitted at most once per [`FORECAST_TTL`] per node and metric, stored in the
+//! `forecasts` table and kept in the cache under `t:{tenant}:cache:forecast:{node_id}:{metric}`;
+//! the hourly cache refresh job refits the inlet meters' forecasts ahead of visits — with
+//! BigQuery ML (`ARIMA_PLUS`) when the tenant's BigQuery source is configured, locally otherwise.
 
 use crate::cache::keys::{CacheKeys, FORECAST_TTL};
 use crate::cache::JsonCache;
@@ -97,7 +98,69 @@ pub async fn fit(
     })
 }
 
-/// Forecasts with the cache in front.
+#[derive(FromQueryResult)]
+struct StoredRow {
+    body: String,
+}
+
+/// Stores `fc` as the current forecast of its node and metric (replacing the previous one)
+/// and caches it.
+pub async fn store(
+    db: &DatabaseConnection,
+    cache: &JsonCache,
+    tenant_id: i64,
+    fc: &Forecast,
+) -> Result<(), AppError> {
+    let body = serde_json::to_string(fc).or_internal("encoding a forecast")?;
+    db.execute(stmt(
+        db.get_database_backend(),
+        "INSERT INTO forecasts (tenant_id, node_id, metric, method, generated_at, body) \
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (node_id, metric) DO UPDATE SET \
+         tenant_id = excluded.tenant_id, method = excluded.method, \
+         generated_at = excluded.generated_at, body = excluded.body",
+        vec![
+            tenant_id.into(),
+            fc.node_id.into(),
+            fc.metric.code().into(),
+            fc.method.clone().into(),
+            fc.generated_at.into(),
+            body.into(),
+        ],
+    ))
+    .await
+    .or_internal("storing a forecast")?;
+    let key = CacheKeys::new(tenant_id).forecast(fc.node_id, fc.metric.as_str());
+    cache.put(&key, fc, FORECAST_TTL).await;
+    Ok(())
+}
+
+/// The stored forecast of a node's metric if it was made less than [`FORECAST_TTL`] ago.
+pub async fn stored(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+    node_id: i64,
+    metric: Metric,
+    now: DateTime<Utc>,
+) -> Result<Option<Forecast>, AppError> {
+    let fresh_after = now - Duration::from_std(FORECAST_TTL).unwrap_or(Duration::hours(6));
+    let row = StoredRow::find_by_statement(stmt(
+        db.get_database_backend(),
+        "SELECT body FROM forecasts WHERE tenant_id = ? AND node_id = ? AND metric = ? \
+         AND generated_at > ?",
+        vec![
+            tenant_id.into(),
+            node_id.into(),
+            metric.code().into(),
+            fresh_after.into(),
+        ],
+    ))
+    .one(db)
+    .await
+    .or_internal("reading a stored forecast")?;
+    Ok(row.and_then(|r| serde_json::from_str(&r.body).ok()))
+}
+
+/// Forecasts with the cache and the `forecasts` table in front.
 pub struct ForecastService {
     pub db: DatabaseConnection,
     pub cache: JsonCache,
@@ -129,8 +192,14 @@ impl ForecastPort for ForecastService {
         let tenant = caller.tenant.id;
         let mut fc: Forecast = self
             .cache
-            .get_or_load(&key, FORECAST_TTL, || {
-                fit(&self.db, tenant, node_id, metric, Utc::now())
+            .get_or_load(&key, FORECAST_TTL, || async {
+                let now = Utc::now();
+                if let Some(fc) = stored(&self.db, tenant, node_id, metric, now).await? {
+                    return Ok(fc);
+                }
+                let fc = fit(&self.db, tenant, node_id, metric, now).await?;
+                store(&self.db, &self.cache, tenant, &fc).await?;
+                Ok(fc)
             })
             .await?;
         fc.points.truncate(horizon as usize);

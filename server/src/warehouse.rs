@@ -33,6 +33,32 @@ pub trait ReadingSource: Send + Sync {
         since: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> anyhow::Result<Box<dyn Pages>>;
+
+    /// Forecasts of `metric` for every node the source knows, `horizon` hours from `now`, made
+    /// by the warehouse itself (BigQuery ML); `None` when the source has no forecasting.
+    async fn forecasts(
+        &self,
+        _metric: shared::Metric,
+        _now: DateTime<Utc>,
+        _horizon: u32,
+    ) -> anyhow::Result<Option<Vec<SourceForecast>>> {
+        Ok(None)
+    }
+}
+
+/// One node's forecast as a source made it, before the node is resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceForecast {
+    /// The node's external id.
+    pub node: String,
+    /// How it was made (`bigquery_arima_plus`).
+    pub method: String,
+    /// Interval level of `lower` / `upper`.
+    pub level: f64,
+    /// Hours of history the model was trained on.
+    pub history_hours: u32,
+    /// Hourly points, oldest first.
+    pub points: Vec<shared::forecast::ForecastPoint>,
 }
 
 /// Every configured source.

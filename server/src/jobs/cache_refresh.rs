@@ -3,7 +3,7 @@
 //! inlet meters' flow forecasts are refitted and cached (the forecast model's schedule).
 
 use super::{Job, JobContext, JobReport};
-use crate::cache::keys::{CacheKeys, FORECAST_TTL, SYSTEM_METRICS_TTL};
+use crate::cache::keys::{CacheKeys, SYSTEM_METRICS_TTL};
 use crate::cache::JsonCache;
 use crate::dashboard::DashboardService;
 use crate::storage::entities::tenants;
@@ -38,27 +38,68 @@ impl Job for CacheRefresh {
         let key = keys.system_metrics("24h");
         let cache = JsonCache::new(ctx.cache.clone());
         cache.put(&key, &summary, SYSTEM_METRICS_TTL).await;
-        // Forecasts of every inlet meter's flow (a series without enough history is skipped).
-        let mut forecasts = 0;
-        for node in summary
+        // Forecasts of every inlet meter's flow: from the warehouse's own model (BigQuery ML)
+        // when the tenant's source makes them, else fitted here; a series without enough
+        // history is skipped.
+        let metric = shared::Metric::FlowRate;
+        let meters: Vec<_> = summary
             .nodes
             .iter()
             .filter(|n| n.kind == shared::NodeKind::Flow)
-        {
-            let metric = shared::Metric::FlowRate;
-            if let Ok(fc) =
-                crate::forecast::fit(&ctx.db, tenant.id, node.id, metric, chrono::Utc::now()).await
+            .collect();
+        let now = chrono::Utc::now();
+        let mut from_warehouse = std::collections::HashMap::new();
+        for source in ctx.sources.for_tenant(tenant.id) {
+            match source
+                .forecasts(metric, now, shared::forecast::MAX_HORIZON_HOURS)
+                .await
             {
-                cache
-                    .put(&keys.forecast(node.id, metric.as_str()), &fc, FORECAST_TTL)
-                    .await;
-                forecasts += 1;
+                Ok(Some(made)) => {
+                    from_warehouse.extend(made.into_iter().map(|f| (f.node.clone(), f)))
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(
+                    source = source.name(),
+                    error = %e,
+                    "warehouse forecasts failed: fitting locally"
+                ),
             }
         }
+        let (mut local, mut warehouse) = (0, 0);
+        for node in meters {
+            let fc = match from_warehouse.remove(&node.external_id) {
+                Some(made) => {
+                    warehouse += 1;
+                    shared::forecast::Forecast {
+                        node_id: node.id,
+                        metric,
+                        method: made.method,
+                        level: made.level,
+                        generated_at: now,
+                        history_hours: made.history_hours,
+                        points: made.points,
+                    }
+                }
+                None => {
+                    match crate::forecast::fit(&ctx.db, tenant.id, node.id, metric, now).await {
+                        Ok(fc) => {
+                            local += 1;
+                            fc
+                        }
+                        Err(_) => continue,
+                    }
+                }
+            };
+            crate::forecast::store(&ctx.db, &cache, tenant.id, &fc)
+                .await
+                .map_err(|e| anyhow::anyhow!("storing a forecast: {e}"))?;
+        }
+        let forecasts = local + warehouse;
         Ok(JobReport {
             rows: summary.readings_24h as u64,
             detail: format!(
-                "summary of {} nodes and {} readings cached under {key}; {forecasts} forecasts refitted",
+                "summary of {} nodes and {} readings cached under {key}; {forecasts} forecasts \
+                 stored ({warehouse} from the warehouse's model, {local} fitted here)",
                 summary.node_count, summary.readings_24h
             ),
         })

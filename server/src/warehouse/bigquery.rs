@@ -5,10 +5,14 @@
 //! utility's table: `timestamp, node_id, flow_rate, pressure, temperature, total_flow`) and
 //! checked to be plain identifiers. Calls are retried with exponential backoff on 429, 5xx,
 //! timeouts and connection failures; refused credentials fail at once with a clear message.
+//!
+//! Forecasts (BigQuery ML): `CREATE OR REPLACE MODEL … OPTIONS(model_type = 'ARIMA_PLUS', …)`
+//! over the table's hourly means per node, then `ML.FORECAST`; see
+//! [`ReadingSource::forecasts`] below.
 
-use super::{Pages, ReadingSource, SourceRow};
+use super::{Pages, ReadingSource, SourceForecast, SourceRow};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 use gcp_bigquery_client::error::BQError;
 use gcp_bigquery_client::model::get_query_results_parameters::GetQueryResultsParameters;
 use gcp_bigquery_client::model::query_parameter::QueryParameter;
@@ -121,6 +125,70 @@ pub struct BigQuerySource {
     client: Arc<Client>,
     settings: Arc<BigQuerySettings>,
     tenant_id: i64,
+    /// When this process last trained each metric's forecasting model.
+    trained: Arc<std::sync::Mutex<std::collections::HashMap<Metric, DateTime<Utc>>>>,
+}
+
+/// Days of hourly history a BigQuery ML model is trained on.
+pub const MODEL_HISTORY_DAYS: i64 = 56;
+/// A model is retrained when older than this; forecasts are read from it every run.
+pub const MODEL_RETRAIN_HOURS: i64 = 24;
+/// Interval level asked of `ML.FORECAST`.
+pub const MODEL_LEVEL: f64 = 0.95;
+
+impl BigQuerySettings {
+    /// The ARIMA_PLUS model of `metric`'s hourly means, one time series per node.
+    pub fn model(&self, metric: Metric) -> String {
+        format!(
+            "`{}.{}.roccavina_{}_arima_plus`",
+            self.project,
+            self.dataset,
+            metric.as_str()
+        )
+    }
+
+    /// `CREATE OR REPLACE MODEL` over the hourly means of `column` in `[since, until)`.
+    pub fn create_model_sql(
+        &self,
+        metric: Metric,
+        column: &str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        horizon: u32,
+    ) -> String {
+        let literal =
+            |t: DateTime<Utc>| format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S+00"));
+        format!(
+            "CREATE OR REPLACE MODEL {model}\n\
+             OPTIONS (model_type = 'ARIMA_PLUS', time_series_timestamp_col = 'hour', \
+             time_series_data_col = 'value', time_series_id_col = 'node', \
+             data_frequency = 'HOURLY', horizon = {horizon}, auto_arima = TRUE) AS\n\
+             SELECT TIMESTAMP_TRUNC(`{ts}`, HOUR) AS hour, CAST(`{node}` AS STRING) AS node, \
+             AVG(`{column}`) AS value\n\
+             FROM `{project}.{dataset}.{table}`\n\
+             WHERE `{ts}` >= {since} AND `{ts}` < {until} AND `{column}` IS NOT NULL\n\
+             GROUP BY hour, node",
+            model = self.model(metric),
+            ts = self.ts_column,
+            node = self.node_column,
+            project = self.project,
+            dataset = self.dataset,
+            table = self.table,
+            since = literal(since),
+            until = literal(until),
+        )
+    }
+
+    /// `ML.FORECAST` of `metric`'s model, `horizon` hours at [`MODEL_LEVEL`].
+    pub fn forecast_sql(&self, metric: Metric, horizon: u32) -> String {
+        format!(
+            "SELECT node, forecast_timestamp, forecast_value, prediction_interval_lower_bound, \
+             prediction_interval_upper_bound\n\
+             FROM ML.FORECAST(MODEL {}, STRUCT({horizon} AS horizon, {MODEL_LEVEL} AS confidence_level))\n\
+             ORDER BY node, forecast_timestamp",
+            self.model(metric)
+        )
+    }
 }
 
 impl BigQuerySource {
@@ -130,7 +198,66 @@ impl BigQuerySource {
             client: Arc::new(client),
             settings: Arc::new(settings),
             tenant_id,
+            trained: Arc::default(),
         }
+    }
+
+    /// Starts `request` and waits until it has finished (long-polling 30 s a call, for at
+    /// most an hour: model training takes minutes): the pager, the first page's rows and the
+    /// token of the next page.
+    async fn run(
+        &self,
+        request: impl Fn() -> QueryRequest,
+        what: &str,
+    ) -> anyhow::Result<(BigQueryPages, Vec<TableRow>, Option<String>)> {
+        let response = with_retry(self.settings.retry, what, || {
+            self.client.job().query(&self.settings.project, request())
+        })
+        .await?;
+        let reference = response
+            .job_reference
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("BigQuery answered the {what} without a job id"))?;
+        let pages = BigQueryPages {
+            client: self.client.clone(),
+            settings: self.settings.clone(),
+            job_id: reference.job_id.unwrap_or_default(),
+            location: reference.location,
+            first: None,
+            next_token: None,
+            row: 0,
+        };
+        if response.job_complete == Some(true) {
+            return Ok((
+                pages,
+                response.rows.unwrap_or_default(),
+                response.page_token,
+            ));
+        }
+        for _ in 0..120 {
+            let page = pages.results(None).await?;
+            if page.job_complete == Some(true) {
+                return Ok((pages, page.rows.unwrap_or_default(), page.page_token));
+            }
+        }
+        anyhow::bail!("BigQuery {what} did not finish within an hour")
+    }
+
+    /// Runs `sql` to completion and returns every row of its answer (all pages).
+    async fn query_all(&self, sql: String, what: &str) -> anyhow::Result<Vec<TableRow>> {
+        let request = || QueryRequest {
+            max_results: Some(self.settings.page_size),
+            timeout_ms: Some(30_000),
+            use_legacy_sql: false,
+            ..QueryRequest::new(sql.clone())
+        };
+        let (pages, mut rows, mut token) = self.run(request, what).await?;
+        while let Some(t) = token.take() {
+            let page = pages.results(Some(t)).await?;
+            rows.extend(page.rows.unwrap_or_default());
+            token = page.page_token;
+        }
+        Ok(rows)
     }
 
     /// A client authenticated with a service-account key file, talking to `base_url` when
@@ -341,6 +468,49 @@ impl ReadingSource for BigQuerySource {
         "bigquery"
     }
 
+    /// BigQuery ML: an `ARIMA_PLUS` model per metric over the last [`MODEL_HISTORY_DAYS`] of
+    /// hourly means, one series per node, retrained when older than [`MODEL_RETRAIN_HOURS`]
+    /// (by this process); `ML.FORECAST` every call.
+    async fn forecasts(
+        &self,
+        metric: Metric,
+        now: DateTime<Utc>,
+        horizon: u32,
+    ) -> anyhow::Result<Option<Vec<SourceForecast>>> {
+        let Some((column, _)) = self
+            .settings
+            .metric_columns
+            .iter()
+            .find(|(_, m)| *m == metric)
+        else {
+            return Ok(None); // the table has no such column
+        };
+        let until = now
+            .duration_trunc(chrono::Duration::hours(1))
+            .unwrap_or(now);
+        let stale = {
+            let trained = self.trained.lock().unwrap_or_else(|e| e.into_inner());
+            trained
+                .get(&metric)
+                .is_none_or(|at| now - *at >= chrono::Duration::hours(MODEL_RETRAIN_HOURS))
+        };
+        if stale {
+            let since = until - chrono::Duration::days(MODEL_HISTORY_DAYS);
+            let sql = self
+                .settings
+                .create_model_sql(metric, column, since, until, horizon);
+            self.query_all(sql, "model training").await?;
+            self.trained
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(metric, now);
+        }
+        let rows = self
+            .query_all(self.settings.forecast_sql(metric, horizon), "forecast")
+            .await?;
+        Ok(Some(forecast_rows(&rows)))
+    }
+
     fn tenant_id(&self) -> i64 {
         self.tenant_id
     }
@@ -358,39 +528,51 @@ impl ReadingSource for BigQuerySource {
             use_legacy_sql: false,
             ..QueryRequest::new(self.settings.sql())
         };
-        let response = with_retry(self.settings.retry, "query", || {
-            self.client.job().query(&self.settings.project, request())
-        })
-        .await?;
-        let reference = response
-            .job_reference
-            .clone()
-            .ok_or_else(|| anyhow::anyhow!("BigQuery answered the query without a job id"))?;
-        let mut pages = BigQueryPages {
-            client: self.client.clone(),
-            settings: self.settings.clone(),
-            job_id: reference.job_id.unwrap_or_default(),
-            location: reference.location,
-            first: None,
-            next_token: None,
-            row: 0,
-        };
-        if response.job_complete == Some(true) {
-            pages.first = Some(response.rows.unwrap_or_default());
-            pages.next_token = response.page_token;
-        } else {
-            // Still running: wait for it through getQueryResults (long-polls up to 30 s).
-            loop {
-                let page = pages.results(None).await?;
-                if page.job_complete == Some(true) {
-                    pages.first = Some(page.rows.unwrap_or_default());
-                    pages.next_token = page.page_token;
-                    break;
-                }
-            }
-        }
+        let (mut pages, rows, token) = self.run(request, "query").await?;
+        pages.first = Some(rows);
+        pages.next_token = token;
         Ok(Box::new(pages))
     }
+}
+
+/// `ML.FORECAST` rows (node, time, value, lower, upper) grouped per node; rows without a
+/// node, time or value are skipped with a warning.
+fn forecast_rows(rows: &[TableRow]) -> Vec<SourceForecast> {
+    let mut out: Vec<SourceForecast> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let number = |k: usize| cell(row, k).and_then(|v| v.parse::<f64>().ok());
+        let (Some(node), Some(at), Some(value)) = (
+            cell(row, 0),
+            cell(row, 1).as_deref().and_then(timestamp),
+            number(2),
+        ) else {
+            tracing::warn!(
+                row = i + 1,
+                "ML.FORECAST row without node, time or value skipped"
+            );
+            continue;
+        };
+        let point = shared::forecast::ForecastPoint {
+            at,
+            value,
+            lower: number(3).unwrap_or(value),
+            upper: number(4).unwrap_or(value),
+        };
+        match out.last_mut() {
+            Some(f) if f.node == node => f.points.push(point),
+            _ => out.push(SourceForecast {
+                node,
+                method: "bigquery_arima_plus".into(),
+                level: MODEL_LEVEL,
+                history_hours: (MODEL_HISTORY_DAYS * 24) as u32,
+                points: vec![point],
+            }),
+        }
+    }
+    for f in &mut out {
+        f.points.sort_by_key(|p| p.at);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -206,3 +206,111 @@ async fn a_missing_key_file_is_explained() {
         "{err:#}"
     );
 }
+
+#[tokio::test]
+async fn bigquery_ml_trains_arima_plus_once_and_its_forecasts_are_stored_and_served() {
+    use crate::fake_bigquery::ForecastRow;
+    use chrono::DurationRound;
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_demo(&t.db).await;
+    let fake = FakeBigQuery::start(TOKEN).await;
+    let from = Utc::now().duration_trunc(Duration::hours(1)).unwrap();
+    let value = |node: usize, h: i64| 18.0 + node as f64 + (h % 24) as f64 * 0.25;
+    let mut rows = Vec::new();
+    for (k, node) in ["F01", "X-not-ours"].into_iter().enumerate() {
+        for h in 0..168 {
+            rows.push(ForecastRow {
+                node: node.into(),
+                at: from + Duration::hours(h),
+                value: value(k, h),
+                lower: value(k, h) - 2.0,
+                upper: value(k, h) + 3.0,
+            });
+        }
+    }
+    fake.set_forecast(rows); // 336 rows: 7 pages of 50
+    state
+        .scheduler
+        .add_source(Arc::new(source(&fake, TOKEN, demo.tenant_id).await));
+    let job = state.scheduler.job("cache_refresh").unwrap().job.clone();
+    state.scheduler.tick(job.clone(), Utc::now()).await.unwrap();
+
+    let sent = fake.statements();
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    let create = &sent[0];
+    assert!(
+        create.starts_with(
+            "CREATE OR REPLACE MODEL `roccavina-test.telemetry.roccavina_flow_rate_arima_plus`"
+        ),
+        "{create}"
+    );
+    for part in [
+        "model_type = 'ARIMA_PLUS'",
+        "time_series_timestamp_col = 'hour'",
+        "time_series_data_col = 'value'",
+        "time_series_id_col = 'node'",
+        "data_frequency = 'HOURLY'",
+        "horizon = 168",
+        "TIMESTAMP_TRUNC(`timestamp`, HOUR) AS hour",
+        "CAST(`node_id` AS STRING) AS node",
+        "AVG(`flow_rate`) AS value",
+        "FROM `roccavina-test.telemetry.readings`",
+        "`flow_rate` IS NOT NULL",
+    ] {
+        assert!(create.contains(part), "`{part}` missing from {create}");
+    }
+    assert!(sent[1].contains(
+        "FROM ML.FORECAST(MODEL `roccavina-test.telemetry.roccavina_flow_rate_arima_plus`, \
+         STRUCT(168 AS horizon, 0.95 AS confidence_level))"
+    ));
+
+    // Served from the store: the warehouse's numbers, the method named.
+    let app = server::web::app(state.clone());
+    let token = login_token(&app).await;
+    let f01 = demo.node_ids["F01"];
+    let reply = send(
+        &app,
+        get(
+            &format!("/api/v1/forecasts/{f01}/flow_rate?horizon=24"),
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, axum::http::StatusCode::OK, "{}", reply.text());
+    let fc = reply.json();
+    assert_eq!(fc["method"], "bigquery_arima_plus");
+    let points = fc["points"].as_array().unwrap();
+    assert_eq!(points.len(), 24);
+    for (h, p) in points.iter().enumerate() {
+        let expected = value(0, h as i64);
+        assert_eq!(p["value"].as_f64().unwrap(), expected);
+        assert_eq!(p["lower"].as_f64().unwrap(), expected - 2.0);
+        assert_eq!(p["upper"].as_f64().unwrap(), expected + 3.0);
+        let at: DateTime<Utc> = p["at"].as_str().unwrap().parse().unwrap();
+        assert_eq!(at, from + Duration::hours(h as i64));
+    }
+    use sea_orm::ConnectionTrait;
+    let stored =
+        t.db.query_one(sea_orm::Statement::from_string(
+            t.db.get_database_backend(),
+            "SELECT count(*) AS n, min(method) AS m FROM forecasts",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.try_get::<i64>("", "n").unwrap(), 1, "only our node");
+    assert_eq!(
+        stored.try_get::<String>("", "m").unwrap(),
+        "bigquery_arima_plus"
+    );
+
+    // The next hour: forecasts read again, the model not retrained.
+    state
+        .scheduler
+        .tick(job, Utc::now() + Duration::hours(1))
+        .await
+        .unwrap();
+    let sent = fake.statements();
+    assert_eq!(sent.len(), 3);
+    assert!(sent[2].contains("ML.FORECAST("));
+}

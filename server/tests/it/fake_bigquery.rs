@@ -1,6 +1,8 @@
-//! A local HTTP server that speaks the part of BigQuery's REST API the warehouse sync uses
-//! (`jobs.query`, `jobs.getQueryResults` with page tokens, error answers), so the real
-//! `gcp-bigquery-client` can be tested against it. Test code only.
+//! A local HTTP server that speaks the part of BigQuery's REST API the warehouse sync and the
+//! BigQuery ML forecasts use (`jobs.query`, `jobs.getQueryResults` with page tokens, error
+//! answers; a `CREATE MODEL` statement that finishes on the second poll, `ML.FORECAST`
+//! answered from set rows), so the real `gcp-bigquery-client` can be tested against it. Test
+//! code only.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -20,11 +22,25 @@ pub struct TableRow {
     pub values: [Option<f64>; 4],
 }
 
+/// One row of an `ML.FORECAST` answer.
+#[derive(Debug, Clone)]
+pub struct ForecastRow {
+    pub node: String,
+    pub at: DateTime<Utc>,
+    pub value: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
 #[derive(Default)]
 struct Fake {
     token: String,
     rows: Vec<TableRow>,
-    jobs: HashMap<String, (Vec<TableRow>, usize)>,
+    forecast: Vec<ForecastRow>,
+    /// Statements other than the sync's pull, in the order received.
+    statements: Vec<String>,
+    /// job → (rendered rows, page size, polls left before it completes)
+    jobs: HashMap<String, (Vec<Value>, usize, u32)>,
     /// page index → (HTTP status, how many more times to fail)
     failures: HashMap<usize, (u16, u32)>,
     /// Every call: "query since..until" or "page N", with the answer's status.
@@ -46,6 +62,11 @@ fn error(status: u16, message: &str) -> (StatusCode, Json<Value>) {
                               "status": "ERROR"}}),
         ),
     )
+}
+
+/// The API's JSON form of a TIMESTAMP: float seconds.
+fn seconds(ts: DateTime<Utc>) -> String {
+    format!("{:E}", ts.timestamp_micros() as f64 / 1e6)
 }
 
 fn bq_time(value: &str) -> DateTime<Utc> {
@@ -85,6 +106,16 @@ impl FakeBigQuery {
             .insert(page, (status, times));
     }
 
+    /// Sets the rows `ML.FORECAST` answers with.
+    pub fn set_forecast(&self, rows: Vec<ForecastRow>) {
+        self.state.lock().unwrap().forecast = rows;
+    }
+
+    /// `CREATE MODEL` and `ML.FORECAST` statements received so far.
+    pub fn statements(&self) -> Vec<String> {
+        self.state.lock().unwrap().statements.clone()
+    }
+
     /// Stops injecting failures.
     pub fn heal(&self) {
         self.state.lock().unwrap().failures.clear();
@@ -112,25 +143,21 @@ fn page(fake: &mut Fake, job: &str, index: usize, kind: &str) -> (StatusCode, Js
             return error(status, "injected failure");
         }
     }
-    let (rows, size) = fake.jobs[job].clone();
-    let slice: Vec<Value> = rows
-        .iter()
-        .skip(index * size)
-        .take(size)
-        .map(|r| {
-            let mut cells = vec![
-                // The API's JSON form of a TIMESTAMP: float seconds.
-                json!({"v": format!("{:E}", r.ts.timestamp_micros() as f64 / 1e6)}),
-                json!({"v": r.node}),
-            ];
-            cells.extend(
-                r.values
-                    .iter()
-                    .map(|v| json!({"v": v.map(|x| x.to_string())})),
-            );
-            json!({"f": cells})
-        })
-        .collect();
+    let (rows, size, polls) = fake.jobs[job].clone();
+    if polls > 0 {
+        // Still running (model training): answer incomplete, without rows.
+        fake.jobs.get_mut(job).unwrap().2 -= 1;
+        fake.log.push(format!("page {index} -> 200 (running)"));
+        return (
+            StatusCode::OK,
+            Json(json!({
+                "kind": kind,
+                "jobReference": {"projectId": "roccavina-test", "jobId": job, "location": "EU"},
+                "jobComplete": false,
+            })),
+        );
+    }
+    let slice: Vec<Value> = rows.iter().skip(index * size).take(size).cloned().collect();
     let more = (index + 1) * size < rows.len();
     fake.log
         .push(format!("page {index} -> 200 ({} rows)", slice.len()));
@@ -158,7 +185,29 @@ async fn query(
         fake.log.push("query -> 401".into());
         return error(401, "Request had invalid authentication credentials.");
     }
-    let sql = body["query"].as_str().unwrap_or_default();
+    let sql = body["query"].as_str().unwrap_or_default().to_owned();
+    let size = body["maxResults"].as_u64().unwrap_or(100_000) as usize;
+    let job = format!("job_{}", fake.jobs.len() + 1);
+    if sql.starts_with("CREATE OR REPLACE MODEL") || sql.contains("ML.FORECAST(") {
+        fake.statements.push(sql.clone());
+        let (rows, polls) = if sql.contains("ML.FORECAST(") {
+            let rows = fake.forecast.iter().map(|r| {
+                json!({"f": [
+                    {"v": r.node},
+                    {"v": seconds(r.at)},
+                    {"v": r.value.to_string()},
+                    {"v": r.lower.to_string()},
+                    {"v": r.upper.to_string()},
+                ]})
+            });
+            (rows.collect(), 0)
+        } else {
+            (Vec::new(), 1) // training: still running at the first answer
+        };
+        fake.log.push(format!("statement {job}"));
+        fake.jobs.insert(job.clone(), (rows, size, polls));
+        return page(&mut fake, &job, 0, "bigquery#queryResponse");
+    }
     assert!(
         sql.contains(&format!("FROM `{project}.telemetry.readings`")),
         "unexpected query {sql}"
@@ -176,7 +225,6 @@ async fn query(
         })
         .collect();
     let (since, until) = (params["since"], params["until"]);
-    let size = body["maxResults"].as_u64().unwrap_or(100_000) as usize;
     let mut rows: Vec<TableRow> = fake
         .rows
         .iter()
@@ -184,9 +232,20 @@ async fn query(
         .cloned()
         .collect();
     rows.sort_by(|a, b| (a.ts, &a.node).cmp(&(b.ts, &b.node)));
-    let job = format!("job_{}", fake.jobs.len() + 1);
+    let rendered = rows
+        .iter()
+        .map(|r| {
+            let mut cells = vec![json!({"v": seconds(r.ts)}), json!({"v": r.node})];
+            cells.extend(
+                r.values
+                    .iter()
+                    .map(|v| json!({"v": v.map(|x| x.to_string())})),
+            );
+            json!({"f": cells})
+        })
+        .collect();
     fake.log.push(format!("query {since}..{until}"));
-    fake.jobs.insert(job.clone(), (rows, size));
+    fake.jobs.insert(job.clone(), (rendered, size, 0));
     page(&mut fake, &job, 0, "bigquery#queryResponse")
 }
 
