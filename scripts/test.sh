@@ -37,6 +37,7 @@ DATABASE_URL="sqlite://$E2E_DIR/e2e.db?mode=rwc" \
   LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \
   LEPTOS_SITE_ROOT="$ROOT/target/site" \
   DEMO_ADMIN_PASSWORD="e2e-demo-password" \
+  INITIAL_BACKFILL_DAYS=3 \
   env -u REDIS_URL "$CARGO_TARGET_DIR/release/server" >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$E2E_DIR"' EXIT

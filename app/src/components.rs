@@ -3,4 +3,5 @@
 pub mod error_box;
 pub mod header;
 pub mod protected;
+pub mod series_chart;
 pub mod tenant_switcher;

@@ -14,7 +14,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::{
     admin::AdminPage, anomalies::AnomaliesPage, dashboard::DashboardPage, login::LoginPage,
-    monitoring::MonitoringPage, not_found::NotFound, register::RegisterPage,
+    monitoring::MonitoringPage, node::NodePage, not_found::NotFound, register::RegisterPage,
 };
 
 /// The HTML document the server renders around the app.
@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/monitoring") view=MonitoringPage ssr=SsrMode::Async />
                     <Route path=path!("/anomalies") view=AnomaliesPage ssr=SsrMode::Async />
+                    <Route path=path!("/nodes/:id") view=NodePage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

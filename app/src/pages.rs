@@ -5,5 +5,6 @@ pub mod anomalies;
 pub mod dashboard;
 pub mod login;
 pub mod monitoring;
+pub mod node;
 pub mod not_found;
 pub mod register;

@@ -32,6 +32,19 @@ impl NodeKind {
         NodeKind::Quality,
     ];
 
+    /// The metrics a node of this kind usually reports, the main one first.
+    pub const fn metrics(self) -> &'static [crate::Metric] {
+        use crate::Metric as M;
+        match self {
+            NodeKind::Pressure => &[M::Pressure, M::Temperature],
+            NodeKind::Flow => &[M::FlowRate, M::Volume, M::Pressure, M::Temperature],
+            NodeKind::Meter => &[M::Volume, M::FlowRate],
+            NodeKind::Tank => &[M::Level, M::FlowRate],
+            NodeKind::Pump => &[M::FlowRate, M::Pressure],
+            NodeKind::Quality => &[M::Chlorine, M::Turbidity, M::Ph, M::Temperature],
+        }
+    }
+
     /// The stable name used in storage and CSV files.
     pub const fn as_str(self) -> &'static str {
         match self {

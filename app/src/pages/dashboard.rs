@@ -143,7 +143,11 @@ fn NodeTable(nodes: Vec<NodeLatest>) -> impl IntoView {
                         .map(|n| {
                             view! {
                                 <tr data-node=n.external_id.clone()>
-                                    <td class="mono">{n.external_id.clone()}</td>
+                                    <td class="mono">
+                                        <a href=format!("/nodes/{}", n.id) title="Charts and forecast of this node">
+                                            {n.external_id.clone()}
+                                        </a>
+                                    </td>
                                     <td>{n.name.clone()}</td>
                                     <td>{n.kind.as_str()}</td>
                                     <td>{n.district.clone().unwrap_or_else(|| "—".into())}</td>
