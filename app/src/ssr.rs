@@ -315,6 +315,15 @@ pub trait ForecastPort: Send + Sync {
         metric: shared::Metric,
         horizon: u32,
     ) -> Result<shared::forecast::Forecast, AppError>;
+
+    /// The demand forecast of a district (the summed flow of its inlet meters) in the
+    /// caller's tenant, `horizon` hours ahead (404 for another tenant's district).
+    async fn district_forecast(
+        &self,
+        caller: &Caller,
+        district_id: i64,
+        horizon: u32,
+    ) -> Result<shared::forecast::DistrictForecast, AppError>;
 }
 
 /// Every port, as server functions find them in the Leptos context.

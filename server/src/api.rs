@@ -89,6 +89,7 @@ pub fn documented(json_limit: usize, import_limit: usize) -> OpenApiRouter<AppSt
         .routes(routes!(anomalies::resolve))
         .routes(routes!(efficiency::get))
         .routes(routes!(forecasts::get))
+        .routes(routes!(forecasts::district))
         .routes(routes!(events::stream))
         .layer(DefaultBodyLimit::max(json_limit))
         .merge(imports)

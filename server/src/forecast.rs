@@ -8,7 +8,7 @@
 use crate::cache::keys::{CacheKeys, FORECAST_TTL};
 use crate::cache::JsonCache;
 use crate::error::OrInternal;
-use crate::storage::entities::nodes;
+use crate::storage::entities::{districts, nodes};
 use crate::storage::sql::stmt;
 use analytics::forecast::{forecast_hourly, Method, MAX_HISTORY, WEEK};
 use app::ssr::{Caller, ForecastPort};
@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
 };
-use shared::forecast::{Forecast, ForecastPoint, MAX_HORIZON_HOURS};
+use shared::forecast::{DistrictForecast, Forecast, ForecastPoint, MAX_HORIZON_HOURS};
 use shared::{AppError, Metric};
 
 /// Interval level of every forecast.
@@ -27,26 +27,47 @@ pub const MIN_HISTORY_HOURS: usize = 48;
 
 #[derive(FromQueryResult)]
 struct Hour {
+    node_id: i64,
     bucket: DateTime<Utc>,
     mean: f64,
 }
 
-/// Fits the model for one node's metric as of `now` (the full 7-day horizon).
-pub async fn fit(
+/// A fitted series: the nodes summed, the method, the points and the hours of history.
+struct Fitted {
+    nodes: Vec<i64>,
+    method: &'static str,
+    history_hours: u32,
+    points: Vec<ForecastPoint>,
+}
+
+/// Fits the model to the hourly means of `metric` summed over those of `node_ids` that
+/// reported it in the window, as of `now` (the full 7-day horizon). An hour missing for any of
+/// them is a gap in the sum.
+async fn fit_sum(
     db: &DatabaseConnection,
     tenant_id: i64,
-    node_id: i64,
+    node_ids: &[i64],
     metric: Metric,
     now: DateTime<Utc>,
-) -> Result<Forecast, AppError> {
+) -> Result<Fitted, AppError> {
     let end = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
     let start = end - Duration::hours(MAX_HISTORY as i64);
+    let placeholders = vec!["?"; node_ids.len()].join(", ");
+    let mut values = vec![
+        tenant_id.into(),
+        metric.code().into(),
+        start.into(),
+        end.into(),
+    ];
+    values.extend(node_ids.iter().map(|id| (*id).into()));
     let rows = Hour::find_by_statement(stmt(
         db.get_database_backend(),
-        "SELECT bucket, sum_value / count AS mean FROM readings_hourly \
-         WHERE tenant_id = ? AND node_id = ? AND metric = ? AND bucket >= ? AND bucket < ? AND count > 0 \
-         ORDER BY bucket",
-        vec![tenant_id.into(), node_id.into(), metric.code().into(), start.into(), end.into()],
+        &format!(
+            "SELECT node_id, bucket, sum_value / count AS mean FROM readings_hourly \
+             WHERE tenant_id = ? AND metric = ? AND bucket >= ? AND bucket < ? AND count > 0 \
+             AND node_id IN ({placeholders}) ORDER BY bucket"
+        ),
+        values,
     ))
     .all(db)
     .await
@@ -57,11 +78,21 @@ pub async fn fit(
         });
     };
     let hours = (end - first).num_hours().max(0) as usize;
-    let mut history = vec![f64::NAN; hours];
+    let mut history = vec![0.0; hours];
+    let mut present = vec![0usize; hours];
     for r in &rows {
         let i = (r.bucket - first).num_hours() as usize;
         if i < hours {
-            history[i] = r.mean;
+            history[i] += r.mean;
+            present[i] += 1;
+        }
+    }
+    let mut reporting: Vec<i64> = rows.iter().map(|r| r.node_id).collect();
+    reporting.sort_unstable();
+    reporting.dedup();
+    for (v, n) in history.iter_mut().zip(&present) {
+        if *n < reporting.len() {
+            *v = f64::NAN;
         }
     }
     if hours < MIN_HISTORY_HOURS {
@@ -83,18 +114,73 @@ pub async fn fit(
             upper: fc.upper[h],
         })
         .collect();
-    Ok(Forecast {
-        node_id,
-        metric,
+    Ok(Fitted {
+        nodes: reporting,
         method: match method {
             Method::Mstl => "mstl_ets",
             Method::Profile => "week_profile",
-        }
-        .into(),
-        level: LEVEL,
-        generated_at: now,
+        },
         history_hours: hours as u32,
         points,
+    })
+}
+
+/// Fits the model for one node's metric as of `now` (the full 7-day horizon).
+pub async fn fit(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+    node_id: i64,
+    metric: Metric,
+    now: DateTime<Utc>,
+) -> Result<Forecast, AppError> {
+    let f = fit_sum(db, tenant_id, &[node_id], metric, now).await?;
+    Ok(Forecast {
+        node_id,
+        metric,
+        method: f.method.into(),
+        level: LEVEL,
+        generated_at: now,
+        history_hours: f.history_hours,
+        points: f.points,
+    })
+}
+
+/// Fits the demand forecast of a district: the summed flow of its inlet meters (flow nodes).
+pub async fn fit_district(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+    district: &districts::Model,
+    now: DateTime<Utc>,
+) -> Result<DistrictForecast, AppError> {
+    let inlets: Vec<i64> = nodes::Entity::find()
+        .filter(nodes::Column::TenantId.eq(tenant_id))
+        .filter(nodes::Column::DistrictId.eq(district.id))
+        .filter(nodes::Column::Kind.eq(shared::NodeKind::Flow.as_str()))
+        .filter(nodes::Column::Active.eq(true))
+        .all(db)
+        .await
+        .or_internal("reading a district's inlets")?
+        .into_iter()
+        .map(|n| n.id)
+        .collect();
+    if inlets.is_empty() {
+        return Err(AppError::Conflict {
+            message: format!(
+                "district {} has no inlet meter (flow node): its demand cannot be forecast",
+                district.name
+            ),
+        });
+    }
+    let f = fit_sum(db, tenant_id, &inlets, Metric::FlowRate, now).await?;
+    Ok(DistrictForecast {
+        district_id: district.id,
+        district: district.name.clone(),
+        inlet_node_ids: f.nodes,
+        method: f.method.into(),
+        level: LEVEL,
+        generated_at: now,
+        history_hours: f.history_hours,
+        points: f.points,
     })
 }
 
@@ -176,12 +262,7 @@ impl ForecastPort for ForecastService {
         horizon: u32,
     ) -> Result<Forecast, AppError> {
         caller.require_read()?;
-        if horizon == 0 || horizon > MAX_HORIZON_HOURS {
-            return Err(AppError::validation(
-                "horizon",
-                format!("1 to {MAX_HORIZON_HOURS} hours"),
-            ));
-        }
+        check_horizon(horizon)?;
         nodes::Entity::find_by_id(node_id)
             .filter(nodes::Column::TenantId.eq(caller.tenant.id))
             .one(&self.db)
@@ -205,4 +286,40 @@ impl ForecastPort for ForecastService {
         fc.points.truncate(horizon as usize);
         Ok(fc)
     }
+
+    async fn district_forecast(
+        &self,
+        caller: &Caller,
+        district_id: i64,
+        horizon: u32,
+    ) -> Result<DistrictForecast, AppError> {
+        caller.require_read()?;
+        check_horizon(horizon)?;
+        let district = districts::Entity::find_by_id(district_id)
+            .filter(districts::Column::TenantId.eq(caller.tenant.id))
+            .one(&self.db)
+            .await
+            .or_internal("reading a district")?
+            .ok_or_else(|| AppError::not_found("district"))?;
+        let key = CacheKeys::new(caller.tenant.id).district_forecast(district_id);
+        let tenant = caller.tenant.id;
+        let mut fc: DistrictForecast = self
+            .cache
+            .get_or_load(&key, FORECAST_TTL, || {
+                fit_district(&self.db, tenant, &district, Utc::now())
+            })
+            .await?;
+        fc.points.truncate(horizon as usize);
+        Ok(fc)
+    }
+}
+
+fn check_horizon(horizon: u32) -> Result<(), AppError> {
+    if horizon == 0 || horizon > MAX_HORIZON_HOURS {
+        return Err(AppError::validation(
+            "horizon",
+            format!("1 to {MAX_HORIZON_HOURS} hours"),
+        ));
+    }
+    Ok(())
 }

@@ -34,3 +34,20 @@ pub struct Forecast {
     pub history_hours: u32,
     pub points: Vec<ForecastPoint>,
 }
+
+/// A district's demand forecast: the summed flow of its inlet meters (L/s), hour by hour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DistrictForecast {
+    pub district_id: i64,
+    pub district: String,
+    /// The inlet meters (flow nodes of the district) whose flows are summed: those that
+    /// reported flow in the history window.
+    pub inlet_node_ids: Vec<i64>,
+    /// How it was made (see [`Forecast::method`]).
+    pub method: String,
+    /// Probability the interval is meant to cover.
+    pub level: f64,
+    pub generated_at: DateTime<Utc>,
+    pub history_hours: u32,
+    pub points: Vec<ForecastPoint>,
+}

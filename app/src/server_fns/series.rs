@@ -1,7 +1,9 @@
 //! Chart data.
 
+mod get_district_forecast;
 mod get_forecast;
 mod get_series;
 
+pub use get_district_forecast::{get_district_forecast, GetDistrictForecast};
 pub use get_forecast::{get_forecast, GetForecast};
 pub use get_series::{get_series, GetSeries};

@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
-use shared::forecast::Forecast;
+use shared::forecast::{DistrictForecast, Forecast};
 use shared::{AppError, Metric};
 
 /// Query of the forecast route.
@@ -50,6 +50,40 @@ pub async fn get(
             .services
             .forecasts
             .forecast(&caller, node_id, metric, horizon)
+            .await?,
+    ))
+}
+
+/// Hourly demand forecast of a district — the summed flow (L/s) of its inlet meters — with a
+/// 95 % prediction interval, from the last 8 weeks of their hourly means.
+#[utoipa::path(
+    get,
+    path = "/api/v1/districts/{district_id}/forecast",
+    tag = "readings",
+    security(("bearer" = [])),
+    params(
+        ("district_id" = i64, Path, description = "District id"),
+        ForecastParams
+    ),
+    responses(
+        (status = 200, description = "The forecast", body = DistrictForecast),
+        (status = 404, description = "No such district in the caller's tenant", body = AppError),
+        (status = 409, description = "No inlet meter, or not enough history yet (48 hours)", body = AppError),
+        (status = 422, description = "Horizon out of range", body = AppError),
+    )
+)]
+pub async fn district(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(district_id): ApiPath<i64>,
+    ApiQuery(params): ApiQuery<ForecastParams>,
+) -> Result<Json<DistrictForecast>, ApiError> {
+    let horizon = params.horizon.unwrap_or(48);
+    Ok(Json(
+        state
+            .services
+            .forecasts
+            .district_forecast(&caller, district_id, horizon)
             .await?,
     ))
 }

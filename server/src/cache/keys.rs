@@ -43,6 +43,11 @@ impl CacheKeys {
         format!("t:{}:node:{node_id}:latest", self.tenant_id)
     }
 
+    /// `t:{tenant}:cache:forecast:district:{district_id}` — a district's demand forecast.
+    pub fn district_forecast(&self, district_id: i64) -> String {
+        format!("t:{}:cache:forecast:district:{district_id}", self.tenant_id)
+    }
+
     /// `t:{tenant}:cache:forecast:{node_id}:{metric}` — a node's forecast.
     pub fn forecast(&self, node_id: i64, metric: &str) -> String {
         format!("t:{}:cache:forecast:{node_id}:{metric}", self.tenant_id)

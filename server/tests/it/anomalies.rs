@@ -410,6 +410,83 @@ async fn forecasts_come_from_the_stored_hours_and_refuse_what_they_cannot_do() {
     )
     .await;
     assert_eq!(empty.status, StatusCode::CONFLICT, "{}", empty.text());
+
+    // A district's demand: the summed flow of its inlet meters.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use server::storage::entities::{districts, nodes};
+    let f0 = nodes::Entity::find_by_id(ids["F0"])
+        .one(&t.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let district = districts::Entity::find_by_id(f0.district_id.unwrap())
+        .one(&t.db)
+        .await
+        .unwrap()
+        .unwrap();
+    // F1 feeds the district too (the synthetic network gives each district one inlet).
+    {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+        let mut f1 = nodes::Entity::find_by_id(ids["F1"])
+            .one(&t.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into_active_model();
+        f1.district_id = Set(Some(district.id));
+        f1.update(&t.db).await.unwrap();
+    }
+    let inlets: Vec<&analytics::panel::Series> = panel
+        .series
+        .iter()
+        .filter(|s| s.node == "F0" || s.node == "F1")
+        .collect();
+    assert_eq!(inlets.len(), 2);
+    let dfc = server::forecast::fit_district(&t.db, tenant, &district, end)
+        .await
+        .unwrap();
+    let mut expected_ids: Vec<i64> = inlets.iter().map(|s| ids[&s.node]).collect();
+    let mut got_ids = dfc.inlet_node_ids.clone();
+    expected_ids.sort_unstable();
+    got_ids.sort_unstable();
+    assert_eq!(got_ids, expected_ids);
+    assert_eq!(dfc.points.len(), 168);
+    assert_eq!(dfc.history_hours, 28 * 24);
+    let d_mean = dfc.points.iter().map(|p| p.value).sum::<f64>() / 168.0;
+    let d_actual: f64 = inlets
+        .iter()
+        .map(|s| s.values[panel.len() - 672..].iter().sum::<f64>() / 672.0)
+        .sum();
+    assert!(
+        (d_mean - d_actual).abs() < 0.1 * d_actual,
+        "district forecast mean {d_mean:.1} vs last week's summed inflow {d_actual:.1}"
+    );
+    assert!(d_mean > 1.5 * mean, "the sum is more than the F0 share");
+    // Through the API: another tenant's district is not found; the demo's has no history yet.
+    let other = send(
+        &app,
+        get(
+            &format!("/api/v1/districts/{}/forecast", district.id),
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    let demo_district = districts::Entity::find()
+        .filter(districts::Column::TenantId.eq(demo.tenant_id))
+        .one(&t.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let early = send(
+        &app,
+        get(
+            &format!("/api/v1/districts/{}/forecast?horizon=24", demo_district.id),
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.text());
 }
 
 #[tokio::test]

@@ -216,6 +216,7 @@ async fn openapi_documents_every_rest_route() {
         "POST /api/v1/anomalies/{id}/resolve",
         "GET /api/v1/network/efficiency",
         "GET /api/v1/forecasts/{node_id}/{metric}",
+        "GET /api/v1/districts/{district_id}/forecast",
         "GET /api/v1/events",
         "POST /api/v1/readings",
         "POST /api/v1/nodes",

@@ -22,6 +22,7 @@ struct World {
     a_tenant: i64,
     b_tenant: i64,
     b_node: i64,
+    b_district: i64,
     b_key: i64,
     b_incident: i64,
 }
@@ -37,6 +38,16 @@ async fn world(t: &TestDb) -> World {
     let b_node = server::ingest::import::node_map(&t.db, b_tenant)
         .await
         .unwrap()["BX1"];
+    let b_district = {
+        use server::storage::entities::districts;
+        districts::Entity::find()
+            .filter(districts::Column::TenantId.eq(b_tenant))
+            .one(&t.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
     let now = Utc::now();
     let rows: Vec<NewReading> = (0..48)
         .map(|i| NewReading {
@@ -126,6 +137,7 @@ async fn world(t: &TestDb) -> World {
         a_tenant: demo.tenant_id,
         b_tenant,
         b_node,
+        b_district,
         b_key,
         b_incident,
     }
@@ -239,6 +251,7 @@ async fn no_rest_route_answers_with_another_tenants_data() {
                 "{}{}",
                 path.replace("{id}", &b_id.to_string())
                     .replace("{node_id}", &w.b_node.to_string())
+                    .replace("{district_id}", &w.b_district.to_string())
                     .replace("{metric}", "pressure")
                     .replace("{name}", "data_quality"),
                 if path.contains("readings") && method == Method::GET {
@@ -334,6 +347,7 @@ async fn no_server_function_answers_with_another_tenants_data() {
     use app::server_fns::anomalies;
     let not_found = [
         app::server_fns::series::GetForecast::PATH,
+        app::server_fns::series::GetDistrictForecast::PATH,
         anomalies::GetIncident::PATH,
         anomalies::ActOnIncident::PATH,
         admin::SetMemberRole::PATH,
@@ -357,6 +371,9 @@ async fn no_server_function_answers_with_another_tenants_data() {
             p if p == anomalies::ListIncidents::PATH => "filter[limit]=50".into(),
             p if p == app::server_fns::series::GetForecast::PATH => {
                 format!("node_id={b}&metric=pressure&horizon=24")
+            }
+            p if p == app::server_fns::series::GetDistrictForecast::PATH => {
+                format!("district_id={}&horizon=24", w.b_district)
             }
             p if p == app::server_fns::network::GetEfficiency::PATH => format!(
                 "query[from]={}&query[to]={}&query[period]=day",
@@ -404,7 +421,7 @@ async fn no_server_function_answers_with_another_tenants_data() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 22);
+    assert_eq!(checked, 23);
     assert_b_incident_untouched(&w).await;
     // B's member and key are untouched.
     let still = server::storage::entities::memberships::Entity::find()
