@@ -13,8 +13,9 @@ use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::{
-    admin::AdminPage, anomalies::AnomaliesPage, dashboard::DashboardPage, login::LoginPage,
-    monitoring::MonitoringPage, node::NodePage, not_found::NotFound, register::RegisterPage,
+    admin::AdminPage, anomalies::AnomaliesPage, dashboard::DashboardPage,
+    diagnostics::DiagnosticsPage, login::LoginPage, monitoring::MonitoringPage, node::NodePage,
+    not_found::NotFound, register::RegisterPage,
 };
 
 /// The HTML document the server renders around the app.
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/anomalies") view=AnomaliesPage ssr=SsrMode::Async />
                     <Route path=path!("/nodes/:id") view=NodePage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/test") view=DiagnosticsPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod anomalies;
 pub mod auth;
 pub mod dashboard;
+pub mod diagnostics;
 pub mod monitoring;
 pub mod network;
 pub mod series;

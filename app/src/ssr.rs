@@ -326,6 +326,16 @@ pub trait ForecastPort: Send + Sync {
     ) -> Result<shared::forecast::DistrictForecast, AppError>;
 }
 
+/// The administrator's diagnostics.
+#[async_trait]
+pub trait DiagnosticsPort: Send + Sync {
+    /// Checks every part of the deployment now (admin only).
+    async fn diagnostics(
+        &self,
+        caller: &Caller,
+    ) -> Result<shared::diagnostics::Diagnostics, AppError>;
+}
+
 /// Every port, as server functions find them in the Leptos context.
 #[derive(Clone)]
 pub struct Services {
@@ -345,6 +355,8 @@ pub struct Services {
     pub efficiency: Arc<dyn EfficiencyPort>,
     /// Forecasts.
     pub forecasts: Arc<dyn ForecastPort>,
+    /// Diagnostics.
+    pub diagnostics: Arc<dyn DiagnosticsPort>,
     /// Whether session cookies carry `Secure` (off only for plain-http development).
     pub secure_cookies: bool,
 }

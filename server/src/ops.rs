@@ -1,6 +1,7 @@
 //! Operations endpoints: liveness, readiness and Prometheus metrics.
 
 pub mod client_addr;
+pub mod diagnostics;
 pub mod health;
 pub mod metrics;
 

@@ -75,15 +75,35 @@ impl AppState {
             config.jobs(),
             instance_name(),
         );
+        let session_store = match (&redis, config.session_store) {
+            (Some(client), None | Some(SessionStoreKind::Redis)) => {
+                SessionStore::Redis(RedisSessions::new(client.clone()))
+            }
+            _ => SessionStore::Database(db.clone()),
+        };
+        let jobs: Arc<crate::jobs::service::JobsService> = Arc::new(
+            crate::jobs::service::JobsService::new(db.clone(), scheduler.clone()),
+        );
+        let diagnostics = crate::ops::diagnostics::DiagnosticsService {
+            db: db.clone(),
+            cache: cache.clone(),
+            jobs: jobs.clone(),
+            sessions: match session_store {
+                SessionStore::Redis(_) => "redis",
+                SessionStore::Database(_) => "database",
+            },
+            live_over_redis: redis.is_some(),
+            warehouse: config
+                .bigquery()
+                .ok()
+                .flatten()
+                .map(|b| format!("{}.{}.{}", b.project, b.dataset, b.table)),
+            scheduler_enabled: config.scheduler_enabled,
+        };
         let services = Services {
             auth: Arc::new(AuthService::new(
                 db.clone(),
-                match (&redis, config.session_store) {
-                    (Some(client), None | Some(SessionStoreKind::Redis)) => {
-                        SessionStore::Redis(RedisSessions::new(client.clone()))
-                    }
-                    _ => SessionStore::Database(db.clone()),
-                },
+                session_store,
                 config.token_policy(),
                 config.jwt_keys().ok().flatten(),
                 Throttle::new(cache.clone(), config.throttle_policy()),
@@ -100,10 +120,8 @@ impl AppState {
                 db: db.clone(),
                 cache: json_cache.clone(),
             }),
-            jobs: Arc::new(crate::jobs::service::JobsService::new(
-                db.clone(),
-                scheduler.clone(),
-            )),
+            jobs,
+            diagnostics: Arc::new(diagnostics),
             secure_cookies: config.cookie_secure,
         };
 

@@ -5,6 +5,7 @@
 pub mod anomaly;
 pub mod auth;
 pub mod dashboard;
+pub mod diagnostics;
 pub mod efficiency;
 pub mod error;
 pub mod forecast;

@@ -21,6 +21,7 @@ pub fn Header(user: SessionUser) -> impl IntoView {
                 <a href="/anomalies">"Incidents"</a>
                 <Show when=move || is_admin>
                     <a href="/admin">"Administration"</a>
+                    <a href="/test">"Diagnostics"</a>
                 </Show>
             </nav>
             <TenantSwitcher current=user.tenant.clone() />

@@ -269,3 +269,87 @@ async fn x_forwarded_for_is_believed_only_from_trusted_proxies() {
         assert_eq!(log[0]["ip"], expected, "with {hops} trusted proxies");
     }
 }
+
+#[tokio::test]
+async fn diagnostics_check_every_part_for_admins_only() {
+    use server_fn::ServerFn;
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_demo(&t.db).await;
+    // A failed run of the quality job, for the demo tenant: the scheduler check names it.
+    {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        let now = chrono::Utc::now();
+        server::storage::entities::job_runs::ActiveModel {
+            job: Set("data_quality".into()),
+            tenant_id: Set(demo.tenant_id),
+            trigger: Set("schedule".into()),
+            scheduled_at: Set(now),
+            started_at: Set(now),
+            finished_at: Set(Some(now)),
+            heartbeat_at: Set(now),
+            status: Set("failed".into()),
+            error: Set(Some("probe failure".into())),
+            rows_processed: Set(0),
+            instance: Set("test".into()),
+            ..Default::default()
+        }
+        .insert(&t.db)
+        .await
+        .unwrap();
+    }
+    let app = server::web::app(state);
+    let call = |token: String| {
+        let app = app.clone();
+        async move {
+            let req = Request::builder()
+                .method("POST")
+                .uri(app::server_fns::diagnostics::GetDiagnostics::PATH)
+                .header("cookie", format!("rw_access={token}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "application/json")
+                .body(Body::empty())
+                .unwrap();
+            send(&app, req).await
+        }
+    };
+    let admin = login_token(&app).await;
+    let reply = call(admin).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let report = reply.json();
+    let status = |name: &str| -> (String, String) {
+        let c = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} check"));
+        (
+            c["status"].as_str().unwrap().to_owned(),
+            c["detail"].as_str().unwrap().to_owned(),
+        )
+    };
+    let known = {
+        use migrations::MigratorTrait;
+        migrations::Migrator::migrations().len()
+    };
+    assert_eq!(
+        status("database"),
+        (
+            "ok".into(),
+            format!("SQLite; {known} of {known} migrations applied")
+        )
+    );
+    assert_eq!(status("cache").0, "ok");
+    assert_eq!(status("sessions"), ("ok".into(), "database tables".into()));
+    assert_eq!(status("warehouse").0, "off");
+    let (scheduler, detail) = status("scheduler");
+    assert_eq!(scheduler, "warning");
+    assert!(
+        detail.ends_with("last run failed: data_quality"),
+        "{detail}"
+    );
+    assert_eq!(report["version"], env!("CARGO_PKG_VERSION"));
+
+    let viewer = token_for_role(&app, &t.db, demo.tenant_id, "viewer").await;
+    assert_eq!(call(viewer).await.status, StatusCode::FORBIDDEN);
+}
