@@ -161,6 +161,23 @@ async fn assert_b_incident_untouched(w: &World) {
     assert!(b.comment.is_none(), "A commented on B's incident");
 }
 
+/// Whether `text` holds the number `n` on its own (not inside a longer one such as a score of
+/// 27.777…, which a time-dependent completeness figure can produce).
+fn contains_number(text: &str, n: &str) -> bool {
+    let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || c == '.');
+    text.match_indices(n).any(|(i, _)| {
+        !digit(text[..i].chars().next_back()) && !digit(text[i + n.len()..].chars().next())
+    })
+}
+
+#[test]
+fn numbers_are_matched_whole() {
+    assert!(contains_number("{\"value\":7.777}", "7.777"));
+    assert!(contains_number("[-7.777,1]", "7.777"));
+    assert!(!contains_number("{\"score\":27.777777}", "7.777"));
+    assert!(!contains_number("17.7771", "7.777"));
+}
+
 fn assert_clean(what: &str, reply: &Reply) {
     let text = reply.text();
     assert!(
@@ -168,7 +185,7 @@ fn assert_clean(what: &str, reply: &Reply) {
         "{what} leaked B's node name: {text}"
     );
     assert!(
-        !text.contains("7.777"),
+        !contains_number(&text, "7.777"),
         "{what} leaked B's readings: {text}"
     );
     assert!(
