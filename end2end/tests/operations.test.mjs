@@ -118,6 +118,16 @@ test("the incidents page lists the detector's open incidents as the API does", a
   } else {
     assert.match(await page.getByTestId("no-incidents").textContent(), /every 15 minutes/);
   }
+  // The export link downloads the same open incidents as CSV, with the page's own session.
+  const href = await page.getByTestId("export-csv").getAttribute("href");
+  assert.match(href, /format=csv&limit=1000&status=open&kind=$/);
+  const download = await page.request.get(`${BASE_URL}${href}`);
+  assert.equal(download.status(), 200);
+  assert.match(download.headers()["content-type"], /^text\/csv/);
+  const lines = (await download.text()).trim().split("\n");
+  assert.match(lines[0], /^id,kind,severity,status,district,/);
+  const ids = new Set(lines.slice(1).map((l) => Number(l.split(",")[0])));
+  assert.ok(open.every((o) => ids.has(o.id)), "every open incident of the API is in the file");
   await screenshot(page, "anomalies");
   assert.deepEqual(problems, []);
   await context.close();

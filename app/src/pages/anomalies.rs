@@ -57,6 +57,20 @@ pub fn AnomaliesPage() -> impl IntoView {
                 </label>
             </div>
             {move || act.value().get().and_then(Result::err).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+            <a
+                class="btn"
+                data-testid="export-csv"
+                download="incidents.csv"
+                href=move || {
+                    format!(
+                        "/api/v1/anomalies?format=csv&limit=1000&status={}&kind={}",
+                        status.get().map(|s| s.as_str()).unwrap_or_default(),
+                        kind.get().map(|k| k.as_str()).unwrap_or_default(),
+                    )
+                }
+            >
+                "Export CSV"
+            </a>
         </section>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -1,10 +1,12 @@
 //! `/api/v1/anomalies`: the detector's incidents for the caller's tenant, and the operators'
 //! acknowledge / resolve actions.
 
-use super::extract::{ApiCaller, ApiPath, ApiQuery, ClientIp};
+use super::extract::{ApiCaller, ApiPath, ApiQuery, ClientIp, StreamCaller};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use shared::anomaly::{
@@ -26,6 +28,8 @@ pub struct AnomalyQuery {
     pub kind: Option<String>,
     /// At most this many (default 200, at most 1000), newest first.
     pub limit: Option<u64>,
+    /// `json` (default) or `csv` (a spreadsheet download, one row per incident).
+    pub format: Option<String>,
 }
 
 impl AnomalyQuery {
@@ -60,6 +64,7 @@ impl AnomalyQuery {
 
 /// Incidents of the caller's tenant: leaks, pressure and night-flow anomalies and sensor faults,
 /// each with its affected sensors ranked, expected and actual values and an explanation.
+/// `format=csv` gives the same list as a CSV download (browsers may use their session cookie).
 #[utoipa::path(
     get,
     path = "/api/v1/anomalies",
@@ -67,17 +72,90 @@ impl AnomalyQuery {
     security(("bearer" = [])),
     params(AnomalyQuery),
     responses(
-        (status = 200, description = "Incidents, newest first", body = Vec<Incident>),
-        (status = 422, description = "Unknown status or kind, or a malformed time", body = AppError),
+        (status = 200, description = "Incidents, newest first (JSON, or CSV with `format=csv`)", body = Vec<Incident>),
+        (status = 422, description = "Unknown status, kind or format, or a malformed time", body = AppError),
     )
 )]
 pub async fn list(
     State(state): State<AppState>,
-    ApiCaller(caller): ApiCaller,
+    StreamCaller(caller): StreamCaller,
     ApiQuery(query): ApiQuery<AnomalyQuery>,
-) -> Result<Json<Vec<Incident>>, ApiError> {
+) -> Result<Response, ApiError> {
+    let csv = match query.format.as_deref() {
+        None | Some("") | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(AppError::validation("format", "json or csv").into()),
+    };
     let filter = query.filter()?;
-    Ok(Json(state.services.anomalies.list(&caller, filter).await?))
+    let incidents = state.services.anomalies.list(&caller, filter).await?;
+    if !csv {
+        return Ok(Json(incidents).into_response());
+    }
+    let body = incidents_csv(&incidents).map_err(|e| crate::error::internal("incident csv", &e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"incidents.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// One row per incident; the affected sensors as `P07 pressure -5.2` separated by `; `.
+fn incidents_csv(incidents: &[Incident]) -> Result<String, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "id",
+        "kind",
+        "severity",
+        "status",
+        "district",
+        "started_at",
+        "detected_at",
+        "last_seen_at",
+        "ended_at",
+        "score",
+        "affected",
+        "explanation",
+        "acknowledged_by",
+        "acknowledged_at",
+        "resolved_by",
+        "resolved_at",
+        "comment",
+    ])?;
+    let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+    for i in incidents {
+        let affected: Vec<String> = i
+            .affected
+            .iter()
+            .map(|a| format!("{} {} {:.1}", a.external_id, a.metric, a.score))
+            .collect();
+        w.write_record([
+            i.id.to_string(),
+            i.kind.as_str().into(),
+            i.severity.as_str().into(),
+            i.status.as_str().into(),
+            i.district.clone().unwrap_or_default(),
+            i.started_at.to_rfc3339(),
+            i.detected_at.to_rfc3339(),
+            i.last_seen_at.to_rfc3339(),
+            time(i.ended_at),
+            format!("{:.2}", i.score),
+            affected.join("; "),
+            i.explanation.clone(),
+            i.acknowledged_by.clone().unwrap_or_default(),
+            time(i.acknowledged_at),
+            i.resolved_by.clone().unwrap_or_default(),
+            time(i.resolved_at),
+            i.comment.clone().unwrap_or_default(),
+        ])?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// One incident of the caller's tenant.

@@ -246,6 +246,34 @@ async fn operators_acknowledge_and_resolve_viewers_may_not() {
     let bad = send(&app, get("/api/v1/anomalies?kind=flood", Some(&viewer))).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.json()["field"], "kind");
+    // The same list as a CSV download, with the browser's cookie instead of a Bearer token.
+    let req = axum::http::Request::get("/api/v1/anomalies?status=open&kind=leak&format=csv")
+        .header("cookie", format!("rw_access={viewer}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let csv = send(&app, req).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text());
+    let text = csv.text();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    let field = |name: &str| rows[0][headers.iter().position(|h| h == name).unwrap()].to_owned();
+    assert_eq!(field("id"), list[0]["id"].to_string());
+    assert_eq!(field("kind"), "leak");
+    assert_eq!(field("status"), "open");
+    assert_eq!(
+        field("explanation"),
+        list[0]["explanation"].as_str().unwrap()
+    );
+    assert!(
+        field("affected").starts_with("P01 pressure "),
+        "{}",
+        field("affected")
+    );
+    let bad = send(&app, get("/api/v1/anomalies?format=xml", Some(&viewer))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json()["field"], "format");
     // The dashboard counts it (and caches the summary).
     let summary = send(&app, get("/api/v1/dashboard/summary", Some(&viewer)))
         .await
