@@ -31,9 +31,13 @@ pub struct Readiness {
     pub database: Check,
     /// Cache check.
     pub cache: Check,
+    /// Where sessions live (`database` or `redis`), and whether that answers: with sessions in
+    /// Redis, an unreachable Redis means nobody can be authenticated, so the server is not ready.
+    pub sessions: Check,
 }
 
-/// `GET /readyz`: 200 when the database and cache answer within two seconds, else 503.
+/// `GET /readyz`: 200 when the database answers within two seconds (`degraded` when only the
+/// cache does not), 503 when the database — or the Redis holding the sessions — does not.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let limit = Duration::from_secs(2);
     let db_ok = matches!(
@@ -55,12 +59,15 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         sea_orm::DbBackend::Sqlite => "sqlite",
         sea_orm::DbBackend::MySql => "mysql",
     };
+    let sessions_in_redis = state.config.redis_url.is_some()
+        && state.config.session_store != Some(crate::config::SessionStoreKind::Database);
+    let sessions_ok = if sessions_in_redis { cache_ok } else { db_ok };
     let report = Readiness {
         // Without its cache the app still answers (from the database), only slower.
-        status: match (db_ok, cache_ok) {
-            (true, true) => "ready",
-            (true, false) => "degraded",
-            (false, _) => "unavailable",
+        status: match (db_ok, cache_ok, sessions_ok) {
+            (true, true, _) => "ready",
+            (true, false, true) => "degraded",
+            _ => "unavailable",
         },
         database: Check {
             status: if db_ok { "ok" } else { "unreachable" },
@@ -70,8 +77,16 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
             status: if cache_ok { "ok" } else { "unreachable" },
             kind: state.cache.kind(),
         },
+        sessions: Check {
+            status: if sessions_ok { "ok" } else { "unreachable" },
+            kind: if sessions_in_redis {
+                "redis"
+            } else {
+                "database"
+            },
+        },
     };
-    let code = if db_ok {
+    let code = if db_ok && sessions_ok {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE

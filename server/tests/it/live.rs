@@ -205,6 +205,8 @@ async fn the_cache_serves_hits_follows_new_data_and_rides_out_a_redis_outage() {
     let ready = send(&app, get("/readyz", None)).await;
     assert_eq!(ready.status, StatusCode::OK);
     assert_eq!(ready.json()["status"], "degraded");
+    assert_eq!(ready.json()["sessions"]["kind"], "database");
+    assert_eq!(ready.json()["sessions"]["status"], "ok");
     assert_eq!(ready.json()["cache"]["status"], "unreachable");
 
     // Redis returns: the cache is used again, with no restart.
@@ -249,6 +251,12 @@ async fn with_sessions_in_redis_an_outage_answers_503_and_sign_in_works_again_af
         reply.text()
     );
     assert_eq!(reply.json()["code"], "unavailable");
+    // Readiness says so too: nobody can be authenticated on this server now.
+    let ready = send(&app, get("/readyz", None)).await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(ready.json()["status"], "unavailable");
+    assert_eq!(ready.json()["sessions"]["kind"], "redis");
+    assert_eq!(ready.json()["sessions"]["status"], "unreachable");
 
     // This Redis keeps nothing on disk: its sessions are gone, sign-in works again.
     let _redis = start_redis(port);
