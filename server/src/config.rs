@@ -384,6 +384,12 @@ impl Config {
         }))
     }
 
+    /// Whether sessions live in Redis: `REDIS_URL` is set and `SESSION_STORE` does not say
+    /// `database`.
+    pub fn sessions_in_redis(&self) -> bool {
+        self.redis_url.is_some() && self.session_store != Some(SessionStoreKind::Database)
+    }
+
     /// Token lifetimes and reuse policy.
     pub fn token_policy(&self) -> crate::auth::service::TokenPolicy {
         crate::auth::service::TokenPolicy {

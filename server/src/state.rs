@@ -4,7 +4,7 @@ use crate::auth::sessions::{RedisSessions, SessionStore};
 use crate::auth::throttle::Throttle;
 use crate::auth::AuthService;
 use crate::cache::{self, Cache, JsonCache};
-use crate::config::{Config, SessionStoreKind};
+use crate::config::Config;
 use crate::dashboard::DashboardService;
 use crate::live::Live;
 use crate::ops::metrics::HttpMetrics;
@@ -75,8 +75,8 @@ impl AppState {
             config.jobs(),
             instance_name(),
         );
-        let session_store = match (&redis, config.session_store) {
-            (Some(client), None | Some(SessionStoreKind::Redis)) => {
+        let session_store = match &redis {
+            Some(client) if config.sessions_in_redis() => {
                 SessionStore::Redis(RedisSessions::new(client.clone()))
             }
             _ => SessionStore::Database(db.clone()),

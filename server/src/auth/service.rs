@@ -47,7 +47,6 @@ pub struct AuthService {
     throttle: Throttle,
 }
 
-#[derive(FromQueryResult)]
 struct SessionRow {
     user_id: i64,
     tenant_id: i64,

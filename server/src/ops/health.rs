@@ -59,8 +59,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         sea_orm::DbBackend::Sqlite => "sqlite",
         sea_orm::DbBackend::MySql => "mysql",
     };
-    let sessions_in_redis = state.config.redis_url.is_some()
-        && state.config.session_store != Some(crate::config::SessionStoreKind::Database);
+    let sessions_in_redis = state.config.sessions_in_redis();
     let sessions_ok = if sessions_in_redis { cache_ok } else { db_ok };
     let report = Readiness {
         // Without its cache the app still answers (from the database), only slower.
