@@ -20,7 +20,6 @@ use shared::ingest::{ImportReport, RowRejection};
 use shared::AppError;
 use std::collections::HashMap;
 use std::io::Read;
-use std::sync::Arc;
 use tokio::task::JoinSet;
 
 /// Readings per write transaction.
@@ -69,15 +68,12 @@ pub async fn node_map(
         .collect())
 }
 
-/// Resolves and writes parsed readings, adding the outcome to `report`.
-pub async fn write_parsed(
-    db: &DatabaseConnection,
-    live: Option<&Live>,
-    tenant_id: i64,
+/// Resolves node ids inside the tenant; readings of unknown nodes are rejected in `report`.
+fn resolve(
     nodes: &HashMap<String, i64>,
     parsed: Vec<ParsedReading>,
     report: &mut ImportReport,
-) -> Result<(), DbErr> {
+) -> Vec<NewReading> {
     let mut rows = Vec::with_capacity(parsed.len());
     for r in parsed {
         match nodes.get(&r.node) {
@@ -91,6 +87,30 @@ pub async fn write_parsed(
             None => report.reject(r.line, "node_id", format!("unknown node `{}`", r.node)),
         }
     }
+    rows
+}
+
+/// Resolves and writes parsed readings, adding the outcome to `report`.
+pub async fn write_parsed(
+    db: &DatabaseConnection,
+    live: Option<&Live>,
+    tenant_id: i64,
+    nodes: &HashMap<String, i64>,
+    parsed: Vec<ParsedReading>,
+    report: &mut ImportReport,
+) -> Result<(), DbErr> {
+    let rows = resolve(nodes, parsed, report);
+    write_resolved(db, live, tenant_id, rows, report).await
+}
+
+/// Writes resolved readings, adding the outcome to `report`.
+async fn write_resolved(
+    db: &DatabaseConnection,
+    live: Option<&Live>,
+    tenant_id: i64,
+    rows: Vec<NewReading>,
+    report: &mut ImportReport,
+) -> Result<(), DbErr> {
     let counts = readings::upsert(db, tenant_id, &rows).await?;
     if let Some(live) = live {
         live.readings_stored(tenant_id, &rows).await;
@@ -99,6 +119,19 @@ pub async fn write_parsed(
     report.updated += counts.updated;
     report.unchanged += counts.unchanged;
     Ok(())
+}
+
+/// Shows the report so far, counting the rows a bulk load holds (not stored until it
+/// finishes) as inserted.
+fn show(
+    report: &mut ImportReport,
+    bulk: Option<&readings::BulkLoad>,
+    progress: &mut impl FnMut(&ImportReport),
+) {
+    let pending = bulk.map_or(0, |b| b.pending());
+    report.inserted += pending;
+    progress(report);
+    report.inserted -= pending;
 }
 
 /// Adds a finished batch's outcome to the report.
@@ -161,7 +194,8 @@ pub async fn import_readings_live<R: Read + Send + 'static>(
         DbBackend::Postgres => 2,
         _ => 1,
     };
-    let nodes = Arc::new(nodes);
+    // Months without a partition yet are loaded whole (PostgreSQL; see `readings::BulkLoad`).
+    let mut bulk = readings::BulkLoad::start(db, tenant_id).await?;
     let mut writers: JoinSet<Result<ImportReport, DbErr>> = JoinSet::new();
     let mut report = ImportReport::default();
     let started = std::time::Instant::now();
@@ -170,29 +204,39 @@ pub async fn import_readings_live<R: Read + Send + 'static>(
         for r in batch.rejections {
             report.reject(r.line, r.field, r.reason);
         }
+        let mut rows = resolve(&nodes, batch.readings, &mut report);
+        if let Some(bulk) = bulk.as_mut() {
+            rows = bulk.take(rows).await?;
+            if rows.is_empty() {
+                show(&mut report, Some(&*bulk), &mut progress);
+                continue;
+            }
+        }
         if writers.len() >= in_flight_max {
             if let Some(done) = writers.join_next().await {
                 merge(&mut report, done)?;
-                progress(&report);
+                show(&mut report, bulk.as_ref(), &mut progress);
             }
         }
-        let (db, nodes, live) = (db.clone(), nodes.clone(), live.clone());
+        let (db, live) = (db.clone(), live.clone());
         writers.spawn(async move {
             let mut part = ImportReport::default();
-            write_parsed(
-                &db,
-                live.as_ref(),
-                tenant_id,
-                &nodes,
-                batch.readings,
-                &mut part,
-            )
-            .await?;
+            write_resolved(&db, live.as_ref(), tenant_id, rows, &mut part).await?;
             Ok(part)
         });
     }
     while let Some(done) = writers.join_next().await {
         merge(&mut report, done)?;
+        show(&mut report, bulk.as_ref(), &mut progress);
+    }
+    if let Some(bulk) = bulk {
+        let done = bulk.finish().await?;
+        report.inserted += done.counts.inserted;
+        report.updated += done.counts.updated;
+        report.unchanged += done.counts.unchanged;
+        if let Some(live) = &live {
+            live.readings_stored(tenant_id, &done.latest).await;
+        }
         progress(&report);
     }
     let writing = started.elapsed();

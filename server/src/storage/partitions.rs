@@ -20,17 +20,24 @@ fn database_key(pool: &PgPool) -> String {
     )
 }
 
-fn month_of(ts: DateTime<Utc>) -> NaiveDate {
+/// The first day of the month holding `ts` (UTC).
+pub fn month_of(ts: DateTime<Utc>) -> NaiveDate {
     NaiveDate::from_ymd_opt(ts.year(), ts.month(), 1).unwrap_or_default()
 }
 
-fn next_month(m: NaiveDate) -> NaiveDate {
+/// The first day of the month after `m`.
+pub fn next_month(m: NaiveDate) -> NaiveDate {
     if m.month() == 12 {
         NaiveDate::from_ymd_opt(m.year() + 1, 1, 1)
     } else {
         NaiveDate::from_ymd_opt(m.year(), m.month() + 1, 1)
     }
     .unwrap_or(m)
+}
+
+/// A timestamp literal for a month's first instant (UTC, whatever the session's time zone).
+pub fn month_start(m: NaiveDate) -> String {
+    format!("{m} 00:00:00+00")
 }
 
 /// The partition name of a month: `readings_y2026m03`.
@@ -56,25 +63,10 @@ pub async fn ensure_for(
         return Ok(());
     }
     let mut tx = pool.begin().await?;
-    let partitioned: Option<(bool,)> = sqlx::query_as(
-        "SELECT c.relkind = 'p' FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relname = 'readings' AND n.nspname = current_schema()",
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if partitioned.is_some_and(|(p,)| p) {
-        // One creator at a time across replicas.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('roccavina.readings.partitions'))")
-            .execute(&mut *tx)
-            .await?;
+    if is_partitioned(&mut tx).await? {
+        lock_partitions(&mut tx).await?;
         for month in &missing {
-            let sql = format!(
-                "CREATE TABLE IF NOT EXISTS {} PARTITION OF readings FOR VALUES FROM ('{}') TO ('{}')",
-                partition_name(*month),
-                month,
-                next_month(*month)
-            );
-            sqlx::query(&sql).execute(&mut *tx).await?;
+            create_month(&mut tx, *month).await?;
         }
     }
     tx.commit().await?;
@@ -82,6 +74,41 @@ pub async fn ensure_for(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .extend(missing.into_iter().map(|m| (db.clone(), m)));
+    Ok(())
+}
+
+/// Is `readings` range-partitioned here (PostgreSQL without TimescaleDB)?
+pub async fn is_partitioned(conn: &mut sqlx::PgConnection) -> Result<bool, sqlx::Error> {
+    let partitioned: Option<(bool,)> = sqlx::query_as(
+        "SELECT c.relkind = 'p' FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relname = 'readings' AND n.nspname = current_schema()",
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(partitioned.is_some_and(|(p,)| p))
+}
+
+/// Creates the partition of `month` unless it exists (call [`lock_partitions`] first).
+pub async fn create_month(
+    conn: &mut sqlx::PgConnection,
+    month: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "CREATE TABLE IF NOT EXISTS {} PARTITION OF readings FOR VALUES FROM ('{}') TO ('{}')",
+        partition_name(month),
+        month_start(month),
+        month_start(next_month(month))
+    );
+    sqlx::query(&sql).execute(conn).await?;
+    Ok(())
+}
+
+/// Serialises the creation and attachment of partitions across processes (until the end of
+/// the transaction).
+pub async fn lock_partitions(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('roccavina.readings.partitions'))")
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -4,8 +4,11 @@
 //! PostgreSQL streams each batch with `COPY` into a temporary staging table and applies it
 //! with set-based statements; SQLite batches multi-row inserts inside one transaction.
 
+mod bulk;
 mod pg;
 mod sqlite;
+
+pub use bulk::{BulkLoad, Finished};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};

@@ -4,6 +4,7 @@ mod anomalies;
 mod api_keys;
 mod auth_throttle;
 mod bigquery;
+mod bulk_load;
 mod efficiency;
 mod fake_bigquery;
 mod http_api;

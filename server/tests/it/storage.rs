@@ -273,7 +273,7 @@ fn expected(rows: &[NewReading], width: Duration) -> Vec<(i64, i16, i64, f64, f6
 }
 
 /// Both rollup tables equal aggregates computed from `rows`.
-async fn assert_rollups(db: &DatabaseConnection, rows: &[NewReading]) {
+pub(crate) async fn assert_rollups(db: &DatabaseConnection, rows: &[NewReading]) {
     assert_buckets(
         &buckets(db, "readings_hourly").await,
         &expected(rows, Duration::hours(1)),

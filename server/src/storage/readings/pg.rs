@@ -111,12 +111,14 @@ SELECT EXISTS (
         AS s(node_id, metric, lo, hi)
       ON r.node_id = s.node_id AND r.metric = s.metric AND r.ts >= s.lo AND r.ts <= s.hi)";
 
-/// Merges precomputed bucket contributions (`{table}` is a rollup table).
-const MERGE_ROLLUP: &str = "
-INSERT INTO {table}
+/// Inserts bucket contributions into the rollup `table`, merging them into buckets that
+/// already exist. `rows` selects (tenant, node, metric, bucket, count, min, max, sum,
+/// last_ts, last_value).
+pub(super) fn merge_rollup_sql(table: &str, rows: &str) -> String {
+    format!(
+        "INSERT INTO {table}
     (tenant_id, node_id, metric, bucket, count, min_value, max_value, sum_value, last_ts, last_value)
-SELECT $1::bigint, * FROM unnest($2::bigint[], $3::smallint[], $4::timestamptz[], $5::bigint[],
-    $6::float8[], $7::float8[], $8::float8[], $9::timestamptz[], $10::float8[])
+{rows}
 ON CONFLICT (node_id, metric, bucket) DO UPDATE SET
     count = {table}.count + EXCLUDED.count,
     min_value = LEAST({table}.min_value, EXCLUDED.min_value),
@@ -124,9 +126,16 @@ ON CONFLICT (node_id, metric, bucket) DO UPDATE SET
     sum_value = {table}.sum_value + EXCLUDED.sum_value,
     last_value = CASE WHEN EXCLUDED.last_ts >= {table}.last_ts
                       THEN EXCLUDED.last_value ELSE {table}.last_value END,
-    last_ts = GREATEST({table}.last_ts, EXCLUDED.last_ts)";
+    last_ts = GREATEST({table}.last_ts, EXCLUDED.last_ts)"
+    )
+}
 
-const MERGE_LATEST: &str = "
+/// Bucket contributions computed here, as arrays.
+const UNNEST_BUCKETS: &str = "
+SELECT $1::bigint, * FROM unnest($2::bigint[], $3::smallint[], $4::timestamptz[], $5::bigint[],
+    $6::float8[], $7::float8[], $8::float8[], $9::timestamptz[], $10::float8[])";
+
+pub(super) const MERGE_LATEST: &str = "
 INSERT INTO latest_readings (tenant_id, node_id, metric, ts, value)
 SELECT $1::bigint, * FROM unnest($2::bigint[], $3::smallint[], $4::timestamptz[], $5::float8[])
 ON CONFLICT (node_id, metric) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value
@@ -190,38 +199,19 @@ async fn copy_fresh(
     rows: &[NewReading],
     series: &Series,
 ) -> Result<(), sqlx::Error> {
-    let mut copy = tx
+    let copy = tx
         .copy_in_raw(
             "COPY readings (tenant_id, node_id, metric, ts, value, quality) \
              FROM STDIN (FORMAT binary)",
         )
         .await?;
-    let mut buf: Vec<u8> = Vec::with_capacity(COPY_CHUNK + 128);
-    buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
-    buf.extend_from_slice(&0i32.to_be_bytes()); // flags
-    buf.extend_from_slice(&0i32.to_be_bytes()); // header extension length
-                                                // Time first, like the key: each row goes to the index's right edge.
+    // Time first, like the key: each row goes to the index's right edge.
     let mut in_key_order: Vec<&NewReading> = rows.iter().collect();
     in_key_order.sort_unstable_by_key(|r| (r.ts, r.node_id, r.metric.code()));
-    for r in in_key_order {
-        buf.extend_from_slice(&6i16.to_be_bytes());
-        field(&mut buf, &tenant_id.to_be_bytes());
-        field(&mut buf, &r.node_id.to_be_bytes());
-        field(&mut buf, &r.metric.code().to_be_bytes());
-        field(&mut buf, &pg_micros(r.ts).to_be_bytes());
-        field(&mut buf, &r.value.to_bits().to_be_bytes());
-        field(&mut buf, &r.quality.to_be_bytes());
-        if buf.len() >= COPY_CHUNK {
-            copy.send(buf.as_slice()).await?;
-            buf.clear();
-        }
-    }
-    buf.extend_from_slice(&(-1i16).to_be_bytes());
-    copy.send(buf.as_slice()).await?;
-    copy.finish().await?;
+    send_binary(copy, tenant_id, in_key_order.into_iter()).await?;
     for (table, width) in [("readings_hourly", 3_600), ("readings_daily", 86_400)] {
         let b = Buckets::of(rows, width);
-        sqlx::query(&MERGE_ROLLUP.replace("{table}", table))
+        sqlx::query(&merge_rollup_sql(table, UNNEST_BUCKETS))
             .bind(tenant_id)
             .bind(b.node)
             .bind(b.metric)
@@ -246,13 +236,75 @@ async fn copy_fresh(
     Ok(())
 }
 
-fn field(buf: &mut Vec<u8>, bytes: &[u8]) {
+/// Sends `rows` through a `COPY readings-like-table (tenant_id, node_id, metric, ts, value,
+/// quality) FROM STDIN (FORMAT binary)` and finishes it.
+pub(super) async fn send_binary<'r>(
+    mut copy: sqlx::postgres::PgCopyIn<&mut sqlx::PgConnection>,
+    tenant_id: i64,
+    rows: impl Iterator<Item = &'r NewReading>,
+) -> Result<(), sqlx::Error> {
+    let mut buf: Vec<u8> = Vec::with_capacity(COPY_CHUNK + 128);
+    buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    buf.extend_from_slice(&0i32.to_be_bytes()); // flags
+    buf.extend_from_slice(&0i32.to_be_bytes()); // header extension length
+    for r in rows {
+        buf.extend_from_slice(&6i16.to_be_bytes());
+        field(&mut buf, &tenant_id.to_be_bytes());
+        field(&mut buf, &r.node_id.to_be_bytes());
+        field(&mut buf, &r.metric.code().to_be_bytes());
+        field(&mut buf, &pg_micros(r.ts).to_be_bytes());
+        field(&mut buf, &r.value.to_bits().to_be_bytes());
+        field(&mut buf, &r.quality.to_be_bytes());
+        if buf.len() >= COPY_CHUNK {
+            copy.send(buf.as_slice()).await?;
+            buf.clear();
+        }
+    }
+    buf.extend_from_slice(&(-1i16).to_be_bytes());
+    copy.send(buf.as_slice()).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+/// Sends rollup contributions through a `COPY bulk_hourly|bulk_daily FROM STDIN (FORMAT
+/// binary)` and finishes it.
+pub(super) async fn send_buckets(
+    mut copy: sqlx::postgres::PgCopyIn<&mut sqlx::PgConnection>,
+    buckets: &[Bucket],
+) -> Result<(), sqlx::Error> {
+    let mut buf: Vec<u8> = Vec::with_capacity(COPY_CHUNK + 128);
+    buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    buf.extend_from_slice(&0i32.to_be_bytes());
+    buf.extend_from_slice(&0i32.to_be_bytes());
+    for b in buckets {
+        buf.extend_from_slice(&9i16.to_be_bytes());
+        field(&mut buf, &b.node_id.to_be_bytes());
+        field(&mut buf, &b.metric.to_be_bytes());
+        field(&mut buf, &pg_micros(b.start()).to_be_bytes());
+        field(&mut buf, &b.count.to_be_bytes());
+        field(&mut buf, &b.min.to_bits().to_be_bytes());
+        field(&mut buf, &b.max.to_bits().to_be_bytes());
+        field(&mut buf, &b.sum.to_bits().to_be_bytes());
+        field(&mut buf, &pg_micros(b.last_ts).to_be_bytes());
+        field(&mut buf, &b.last_value.to_bits().to_be_bytes());
+        if buf.len() >= COPY_CHUNK {
+            copy.send(buf.as_slice()).await?;
+            buf.clear();
+        }
+    }
+    buf.extend_from_slice(&(-1i16).to_be_bytes());
+    copy.send(buf.as_slice()).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+pub(super) fn field(buf: &mut Vec<u8>, bytes: &[u8]) {
     buf.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
     buf.extend_from_slice(bytes);
 }
 
 /// PostgreSQL's binary timestamp: microseconds since 2000-01-01 00:00 UTC.
-fn pg_micros(ts: DateTime<Utc>) -> i64 {
+pub(super) fn pg_micros(ts: DateTime<Utc>) -> i64 {
     const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
     ts.timestamp_micros() - PG_EPOCH_MICROS
 }
@@ -282,7 +334,8 @@ impl Series {
     }
 }
 
-/// Rollup contributions of a sorted batch to buckets `width` seconds wide (UTC-aligned).
+/// Rollup contributions of a sorted batch to buckets `width` seconds wide (UTC-aligned), as
+/// arrays for `UNNEST_BUCKETS`.
 #[derive(Default)]
 struct Buckets {
     node: Vec<i64>,
@@ -298,30 +351,78 @@ struct Buckets {
 
 impl Buckets {
     fn of(sorted: &[NewReading], width: i64) -> Self {
-        let start = |r: &NewReading| r.ts.timestamp().div_euclid(width) * width;
         let mut b = Buckets::default();
-        for group in sorted
-            .chunk_by(|a, b| a.node_id == b.node_id && a.metric == b.metric && start(a) == start(b))
-        {
-            let last = group[group.len() - 1];
-            b.node.push(last.node_id);
-            b.metric.push(last.metric.code());
-            b.bucket
-                .push(DateTime::from_timestamp(start(&last), 0).unwrap_or_default());
-            b.count.push(group.len() as i64);
-            b.min
-                .push(group.iter().map(|r| r.value).fold(f64::INFINITY, f64::min));
-            b.max.push(
-                group
-                    .iter()
-                    .map(|r| r.value)
-                    .fold(f64::NEG_INFINITY, f64::max),
-            );
-            b.sum.push(group.iter().map(|r| r.value).sum());
-            b.last_ts.push(last.ts);
-            b.last_value.push(last.value);
+        for c in Bucket::all(sorted, width) {
+            b.node.push(c.node_id);
+            b.metric.push(c.metric);
+            b.bucket.push(c.start());
+            b.count.push(c.count);
+            b.min.push(c.min);
+            b.max.push(c.max);
+            b.sum.push(c.sum);
+            b.last_ts.push(c.last_ts);
+            b.last_value.push(c.last_value);
         }
         b
+    }
+}
+
+/// One series' contribution to one rollup bucket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Bucket {
+    pub node_id: i64,
+    pub metric: i16,
+    /// Bucket start, seconds since the epoch.
+    pub start: i64,
+    pub count: i64,
+    pub min: f64,
+    pub max: f64,
+    pub sum: f64,
+    pub last_ts: DateTime<Utc>,
+    pub last_value: f64,
+}
+
+impl Bucket {
+    /// The contributions of a batch sorted by (node, metric, ts), in that order.
+    pub fn all(sorted: &[NewReading], width: i64) -> impl Iterator<Item = Bucket> + '_ {
+        let start = move |r: &NewReading| r.ts.timestamp().div_euclid(width) * width;
+        sorted
+            .chunk_by(move |a, b| {
+                a.node_id == b.node_id && a.metric == b.metric && start(a) == start(b)
+            })
+            .map(move |group| {
+                let last = group[group.len() - 1];
+                Bucket {
+                    node_id: last.node_id,
+                    metric: last.metric.code(),
+                    start: start(&last),
+                    count: group.len() as i64,
+                    min: group.iter().map(|r| r.value).fold(f64::INFINITY, f64::min),
+                    max: group
+                        .iter()
+                        .map(|r| r.value)
+                        .fold(f64::NEG_INFINITY, f64::max),
+                    sum: group.iter().map(|r| r.value).sum(),
+                    last_ts: last.ts,
+                    last_value: last.value,
+                }
+            })
+    }
+
+    pub fn start(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.start, 0).unwrap_or_default()
+    }
+
+    /// Adds another contribution to the same bucket.
+    pub fn merge(&mut self, other: &Bucket) {
+        self.count += other.count;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+        self.sum += other.sum;
+        if other.last_ts >= self.last_ts {
+            self.last_ts = other.last_ts;
+            self.last_value = other.last_value;
+        }
     }
 }
 
@@ -331,14 +432,7 @@ async fn staged(
     tenant_id: i64,
     rows: &[NewReading],
 ) -> Result<WriteCounts, sqlx::Error> {
-    sqlx::query(
-        "CREATE TEMP TABLE IF NOT EXISTS readings_staging (
-            node_id BIGINT NOT NULL, metric SMALLINT NOT NULL, ts TIMESTAMPTZ NOT NULL,
-            value DOUBLE PRECISION NOT NULL, quality INTEGER NOT NULL
-        ) ON COMMIT DELETE ROWS",
-    )
-    .execute(&mut *tx)
-    .await?;
+    create_staging(&mut tx).await?;
     let mut copy = tx
         .copy_in_raw("COPY readings_staging (node_id, metric, ts, value, quality) FROM STDIN")
         .await?;
@@ -363,34 +457,63 @@ async fn staged(
         copy.send(buf.as_bytes()).await?;
     }
     copy.finish().await?;
+    let lo = rows.iter().map(|r| r.ts).min();
+    let hi = rows.iter().map(|r| r.ts).max();
+    let counts = apply_staging(&mut tx, tenant_id, lo, hi, rows.len() as u64).await?;
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// The per-session staging table of the overlapping-data path (emptied at every commit).
+pub(super) async fn create_staging(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "CREATE TEMP TABLE IF NOT EXISTS readings_staging (
+            node_id BIGINT NOT NULL, metric SMALLINT NOT NULL, ts TIMESTAMPTZ NOT NULL,
+            value DOUBLE PRECISION NOT NULL, quality INTEGER NOT NULL
+        ) ON COMMIT DELETE ROWS",
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Applies the `staged` rows of `readings_staging` (unique per key, between `lo` and `hi`):
+/// new rows inserted and merged into the rollups, changed ones replaced and queued for the
+/// rollup refresh, latest values moved forward.
+pub(super) async fn apply_staging(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    tenant_id: i64,
+    lo: Option<DateTime<Utc>>,
+    hi: Option<DateTime<Utc>>,
+    staged: u64,
+) -> Result<WriteCounts, sqlx::Error> {
     let (inserted,): (i64,) = sqlx::query_as(INSERT_NEW)
         .bind(tenant_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
     let mut updated: i64 = 0;
-    if (inserted as usize) < rows.len() {
+    if (inserted as u64) < staged {
         // Statistics on the staging table steer the planner to index probes.
         sqlx::query("ANALYZE readings_staging")
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-        let lo = rows.iter().map(|r| r.ts).min();
-        let hi = rows.iter().map(|r| r.ts).max();
         (updated,) = sqlx::query_as(UPDATE_CHANGED)
             .bind(tenant_id)
             .bind(lo)
             .bind(hi)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
     }
     sqlx::query(LATEST)
         .bind(tenant_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    tx.commit().await?;
     let (inserted, updated) = (inserted as u64, updated as u64);
     Ok(WriteCounts {
         inserted,
         updated,
-        unchanged: rows.len() as u64 - inserted - updated,
+        unchanged: staged - inserted - updated,
     })
 }

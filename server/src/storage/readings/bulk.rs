@@ -1,0 +1,524 @@
+//! Bulk loads of whole months (PostgreSQL with monthly partitions). A month that has no
+//! partition yet holds no readings and no rollups (partitions are never dropped: retention
+//! deletes rows), so an import loads its rows into a plain table of its own — no key to
+//! maintain row by row, no overlap to probe — builds the key once by sorting, merges the
+//! rollups it computed while loading, and attaches the table as the month's partition.
+//! Maintaining the unique key row by row costs about as much as the append itself; building
+//! it once at the end costs a fraction of that (BENCHMARKS.md).
+//!
+//! Everything happens in one transaction on one connection: other sessions see the months
+//! appear complete at commit, and an interrupted import leaves nothing of them behind (rerun
+//! it). When the attach cannot happen — another session created the month's partition
+//! meanwhile, or the file repeats a key across batches — the transaction rolls back to before
+//! the attach and applies the loaded rows through the ordinary upsert path (for a repeated
+//! key the row loaded last wins, as in the ordinary path).
+
+use super::pg::{self, Bucket};
+use super::{last_per_key, NewReading, WriteCounts};
+use crate::storage::partitions::{self, month_of, month_start, next_month, partition_name};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
+use sqlx::{Postgres, Transaction};
+use std::collections::{BTreeMap, HashMap};
+
+/// An import's load of the months that had no partition when it first met them.
+pub struct BulkLoad {
+    tx: Option<Transaction<'static, Postgres>>,
+    tenant_id: i64,
+    /// Unique among live sessions (the backend's process id), so concurrent loads of the
+    /// same month use different tables.
+    tag: i32,
+    /// Every month met so far: `None` when it already had a partition (ordinary path).
+    months: BTreeMap<NaiveDate, Option<Loading>>,
+    hourly: Contributions,
+    daily: Contributions,
+    latest: HashMap<(i64, i16), NewReading>,
+    /// Rows repeated within a batch (the last one was kept).
+    repeated: u64,
+}
+
+struct Loading {
+    table: String,
+    rows: u64,
+}
+
+/// What a finished bulk load stored.
+#[derive(Debug, Default)]
+pub struct Finished {
+    /// Counted like the ordinary path counts them.
+    pub counts: WriteCounts,
+    /// The newest stored reading of each series it loaded.
+    pub latest: Vec<NewReading>,
+}
+
+fn db_err(e: sqlx::Error) -> DbErr {
+    DbErr::Custom(format!("PostgreSQL bulk load: {e}"))
+}
+
+fn aborted() -> DbErr {
+    DbErr::Custom("PostgreSQL bulk load: an earlier step failed".into())
+}
+
+impl BulkLoad {
+    /// Starts a load for `tenant_id`; `None` where it does not apply (SQLite, TimescaleDB).
+    pub async fn start(db: &DatabaseConnection, tenant_id: i64) -> Result<Option<Self>, DbErr> {
+        if db.get_database_backend() != DbBackend::Postgres {
+            return Ok(None);
+        }
+        let mut tx = db
+            .get_postgres_connection_pool()
+            .begin()
+            .await
+            .map_err(db_err)?;
+        if !partitions::is_partitioned(&mut tx).await.map_err(db_err)? {
+            return Ok(None);
+        }
+        for table in ["bulk_hourly", "bulk_daily"] {
+            sqlx::query(&format!(
+                "CREATE TEMP TABLE {table} (node_id BIGINT, metric SMALLINT, bucket TIMESTAMPTZ,
+                    count BIGINT, min_value DOUBLE PRECISION, max_value DOUBLE PRECISION,
+                    sum_value DOUBLE PRECISION, last_ts TIMESTAMPTZ, last_value DOUBLE PRECISION)
+                 ON COMMIT DROP"
+            ))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        let (tag,): (i32,) = sqlx::query_as("SELECT pg_backend_pid()")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        Ok(Some(Self {
+            tx: Some(tx),
+            tenant_id,
+            tag,
+            months: BTreeMap::new(),
+            hourly: Contributions::new(3_600),
+            daily: Contributions::new(86_400),
+            latest: HashMap::new(),
+            repeated: 0,
+        }))
+    }
+
+    /// Rows taken so far (stored at [`BulkLoad::finish`]).
+    pub fn pending(&self) -> u64 {
+        self.repeated + self.months.values().flatten().map(|l| l.rows).sum::<u64>()
+    }
+
+    /// Loads the rows of `rows` whose month is bulk loaded and gives back the others, for
+    /// the ordinary path.
+    pub async fn take(&mut self, rows: Vec<NewReading>) -> Result<Vec<NewReading>, DbErr> {
+        let mut tx = self.tx.take().ok_or_else(aborted)?;
+        let (tx, result) = {
+            // The statements run in their own task, so a cancelled caller cannot leave the
+            // connection in the middle of a COPY; the transaction comes back afterwards.
+            let mut new_months: Vec<NaiveDate> = rows
+                .iter()
+                .map(|r| month_of(r.ts))
+                .filter(|m| !self.months.contains_key(m))
+                .collect();
+            new_months.sort_unstable();
+            new_months.dedup();
+            let tag = self.tag;
+            tokio::spawn(async move {
+                let r = open_months(&mut tx, tag, new_months).await;
+                (tx, r)
+            })
+            .await
+            .map_err(|e| DbErr::Custom(format!("bulk loader stopped: {e}")))?
+        };
+        self.tx = Some(tx);
+        self.months.extend(result.map_err(db_err)?);
+        let (mine, rest): (Vec<NewReading>, Vec<NewReading>) = rows
+            .into_iter()
+            .partition(|r| matches!(self.months.get(&month_of(r.ts)), Some(Some(_))));
+        if mine.is_empty() {
+            return Ok(rest);
+        }
+        let given = mine.len();
+        let mut mine = last_per_key(&mine);
+        let repeated = (given - mine.len()) as u64;
+        mine.sort_unstable_by_key(|r| (r.node_id, r.metric.code(), r.ts));
+        self.hourly.add(&mine);
+        self.daily.add(&mine);
+        for group in mine.chunk_by(|a, b| a.node_id == b.node_id && a.metric == b.metric) {
+            let last = group[group.len() - 1];
+            let slot = self
+                .latest
+                .entry((last.node_id, last.metric.code()))
+                .or_insert(last);
+            if last.ts >= slot.ts {
+                *slot = last;
+            }
+        }
+        // Time first, like the key the table will get.
+        mine.sort_unstable_by_key(|r| (r.ts, r.node_id, r.metric.code()));
+        let mut per_table: Vec<(String, Vec<NewReading>)> = Vec::new();
+        for chunk in mine.chunk_by(|a, b| month_of(a.ts) == month_of(b.ts)) {
+            if let Some(Some(loading)) = self.months.get_mut(&month_of(chunk[0].ts)) {
+                loading.rows += chunk.len() as u64;
+                per_table.push((loading.table.clone(), chunk.to_vec()));
+            }
+        }
+        let (hourly, daily) = (self.hourly.drain(), self.daily.drain());
+        let mut tx = self.tx.take().ok_or_else(aborted)?;
+        let tenant_id = self.tenant_id;
+        let (tx, result) = tokio::spawn(async move {
+            let r = load(&mut tx, tenant_id, per_table, hourly, daily).await;
+            (tx, r)
+        })
+        .await
+        .map_err(|e| DbErr::Custom(format!("bulk loader stopped: {e}")))?;
+        self.tx = Some(tx);
+        result.map_err(db_err)?;
+        self.repeated += repeated;
+        Ok(rest)
+    }
+}
+
+impl BulkLoad {
+    /// Builds the keys, merges the rollups and attaches the loaded months (or applies them
+    /// through the ordinary path when that is impossible), then commits.
+    pub async fn finish(mut self) -> Result<Finished, DbErr> {
+        let tx = self.tx.take().ok_or_else(aborted)?;
+        let loading: Vec<(NaiveDate, Loading)> = std::mem::take(&mut self.months)
+            .into_iter()
+            .filter_map(|(m, l)| l.map(|l| (m, l)))
+            .collect();
+        let hourly = (self.hourly.close(), self.hourly.ordered);
+        let daily = (self.daily.close(), self.daily.ordered);
+        let latest: Vec<NewReading> = self.latest.into_values().collect();
+        let (tenant_id, repeated) = (self.tenant_id, self.repeated);
+        tokio::spawn(async move {
+            let counts = complete(tx, tenant_id, loading, hourly, daily, &latest).await?;
+            Ok(Finished {
+                counts: WriteCounts {
+                    unchanged: counts.unchanged + repeated,
+                    ..counts
+                },
+                latest,
+            })
+        })
+        .await
+        .map_err(|e| DbErr::Custom(format!("bulk loader stopped: {e}")))?
+        .map_err(db_err)
+    }
+}
+
+async fn complete(
+    mut tx: Transaction<'static, Postgres>,
+    tenant_id: i64,
+    loading: Vec<(NaiveDate, Loading)>,
+    hourly: (Vec<Bucket>, bool),
+    daily: (Vec<Bucket>, bool),
+    latest: &[NewReading],
+) -> Result<WriteCounts, sqlx::Error> {
+    if loading.is_empty() {
+        tx.commit().await?;
+        return Ok(WriteCounts::default());
+    }
+    let ordered = [("readings_hourly", hourly.1), ("readings_daily", daily.1)];
+    load(&mut tx, tenant_id, Vec::new(), hourly.0, daily.0).await?;
+    sqlx::query("SAVEPOINT bulk").execute(&mut *tx).await?;
+    let counts = match attach(&mut tx, tenant_id, &loading, ordered).await {
+        Ok(()) => WriteCounts {
+            inserted: loading.iter().map(|(_, l)| l.rows).sum(),
+            ..WriteCounts::default()
+        },
+        Err(e) if e.as_database_error().is_some() => {
+            tracing::warn!(error = %e, "bulk load not attachable; applying it row by row");
+            sqlx::query("ROLLBACK TO SAVEPOINT bulk")
+                .execute(&mut *tx)
+                .await?;
+            fallback(&mut tx, tenant_id, &loading).await?
+        }
+        Err(e) => return Err(e),
+    };
+    let mut series = latest.to_vec();
+    series.sort_unstable_by_key(|r| (r.node_id, r.metric.code()));
+    sqlx::query(pg::MERGE_LATEST)
+        .bind(tenant_id)
+        .bind(series.iter().map(|r| r.node_id).collect::<Vec<_>>())
+        .bind(series.iter().map(|r| r.metric.code()).collect::<Vec<_>>())
+        .bind(series.iter().map(|r| r.ts).collect::<Vec<_>>())
+        .bind(series.iter().map(|r| r.value).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// The fast path: keys built by sorting, rollups merged, tables attached as partitions.
+async fn attach(
+    tx: &mut Transaction<'static, Postgres>,
+    tenant_id: i64,
+    loading: &[(NaiveDate, Loading)],
+    ordered: [(&str, bool); 2],
+) -> Result<(), sqlx::Error> {
+    // Room for the sort that builds each key (a repeated key fails here).
+    sqlx::query("SET LOCAL maintenance_work_mem = '512MB'")
+        .execute(&mut **tx)
+        .await?;
+    for (_, l) in loading {
+        sqlx::query(&format!(
+            "ALTER TABLE {0} ADD CONSTRAINT {0}_pkey PRIMARY KEY (tenant_id, ts, node_id, metric)",
+            l.table
+        ))
+        .execute(&mut **tx)
+        .await?;
+    }
+    // Rollups before the attach: attaching locks the default partition until the commit.
+    for (table, ordered) in ordered {
+        let source = if table == "readings_hourly" {
+            "bulk_hourly"
+        } else {
+            "bulk_daily"
+        };
+        let rows = if ordered {
+            format!("SELECT $1::bigint, * FROM {source} ORDER BY node_id, metric, bucket")
+        } else {
+            format!(
+                "SELECT $1::bigint, node_id, metric, bucket, sum(count), min(min_value),
+                        max(max_value), sum(sum_value), max(last_ts),
+                        (max(ARRAY[extract(epoch FROM last_ts)::float8, last_value]))[2]
+                 FROM {source} GROUP BY node_id, metric, bucket ORDER BY node_id, metric, bucket"
+            )
+        };
+        sqlx::query(&pg::merge_rollup_sql(table, &rows))
+            .bind(tenant_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    partitions::lock_partitions(tx).await?;
+    for (month, l) in loading {
+        let name = partition_name(*month);
+        sqlx::query(&format!(
+            "ALTER TABLE readings ATTACH PARTITION {} FOR VALUES FROM ('{}') TO ('{}')",
+            l.table,
+            month_start(*month),
+            month_start(next_month(*month))
+        ))
+        .execute(&mut **tx)
+        .await?;
+        for sql in [
+            format!("ALTER TABLE {0} DROP CONSTRAINT {0}_month", l.table),
+            format!("ALTER TABLE {} RENAME TO {name}", l.table),
+            format!("ALTER INDEX {}_pkey RENAME TO {name}_pkey", l.table),
+        ] {
+            sqlx::query(&sql).execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The slow path: each loaded month goes through the ordinary upsert (in load order, so the
+/// last row of a repeated key wins), then its load table is dropped.
+async fn fallback(
+    tx: &mut Transaction<'static, Postgres>,
+    tenant_id: i64,
+    loading: &[(NaiveDate, Loading)],
+) -> Result<WriteCounts, sqlx::Error> {
+    pg::create_staging(tx).await?;
+    partitions::lock_partitions(tx).await?;
+    let mut counts = WriteCounts::default();
+    for (month, l) in loading {
+        partitions::create_month(tx, *month).await?;
+        sqlx::query("TRUNCATE readings_staging")
+            .execute(&mut **tx)
+            .await?;
+        // A fresh heap filled by appends only: physical order is load order.
+        let distinct = sqlx::query(&format!(
+            "INSERT INTO readings_staging (node_id, metric, ts, value, quality)
+             SELECT DISTINCT ON (node_id, metric, ts) node_id, metric, ts, value, quality
+             FROM {} ORDER BY node_id, metric, ts, ctid DESC",
+            l.table
+        ))
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        let lo: DateTime<Utc> = month.and_time(chrono::NaiveTime::MIN).and_utc();
+        let hi: DateTime<Utc> = next_month(*month)
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc();
+        counts += pg::apply_staging(tx, tenant_id, Some(lo), Some(hi), distinct).await?;
+        counts.unchanged += l.rows - distinct;
+        sqlx::query(&format!("DROP TABLE {}", l.table))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(counts)
+}
+
+/// Decides, for months met for the first time, whether they get a load table (no partition
+/// yet) or take the ordinary path.
+async fn open_months(
+    tx: &mut Transaction<'static, Postgres>,
+    tag: i32,
+    months: Vec<NaiveDate>,
+) -> Result<Vec<(NaiveDate, Option<Loading>)>, sqlx::Error> {
+    let mut out = Vec::with_capacity(months.len());
+    for month in months {
+        let (exists,): (bool,) = sqlx::query_as("SELECT to_regclass($1) IS NOT NULL")
+            .bind(partition_name(month))
+            .fetch_one(&mut **tx)
+            .await?;
+        if exists {
+            out.push((month, None));
+            continue;
+        }
+        let table = format!("{}_load{tag}", partition_name(month));
+        // The columns of `readings`, spelled out: `LIKE readings` would hold a lock on it
+        // until the commit and so block every partition created meanwhile (and, queued
+        // behind that, every reader). A mismatch only makes the attach fail (then the
+        // fallback applies). The CHECK matches the partition bounds, so attaching needs no
+        // scan.
+        sqlx::query(&format!(
+            "CREATE TABLE {table} (
+                tenant_id BIGINT NOT NULL, node_id BIGINT NOT NULL, metric SMALLINT NOT NULL,
+                ts TIMESTAMPTZ NOT NULL, value DOUBLE PRECISION NOT NULL,
+                quality INTEGER NOT NULL DEFAULT 0,
+                CONSTRAINT {table}_month CHECK (ts >= '{}' AND ts < '{}'))",
+            month_start(month),
+            month_start(next_month(month))
+        ))
+        .execute(&mut **tx)
+        .await?;
+        out.push((month, Some(Loading { table, rows: 0 })));
+    }
+    Ok(out)
+}
+
+/// Appends rows to their months' load tables and rollup contributions to the temporary
+/// tables.
+async fn load(
+    tx: &mut Transaction<'static, Postgres>,
+    tenant_id: i64,
+    per_table: Vec<(String, Vec<NewReading>)>,
+    hourly: Vec<Bucket>,
+    daily: Vec<Bucket>,
+) -> Result<(), sqlx::Error> {
+    for (table, rows) in &per_table {
+        let copy = tx
+            .copy_in_raw(&format!(
+                "COPY {table} (tenant_id, node_id, metric, ts, value, quality) \
+                 FROM STDIN (FORMAT binary)"
+            ))
+            .await?;
+        pg::send_binary(copy, tenant_id, rows.iter()).await?;
+    }
+    for (table, buckets) in [("bulk_hourly", hourly), ("bulk_daily", daily)] {
+        if buckets.is_empty() {
+            continue;
+        }
+        let copy = tx
+            .copy_in_raw(&format!("COPY {table} FROM STDIN (FORMAT binary)"))
+            .await?;
+        pg::send_buckets(copy, &buckets).await?;
+    }
+    Ok(())
+}
+
+/// Rollup contributions of the loaded rows, one per bucket while each series arrives in time
+/// order: the bucket a series is in stays open across batches and is written once it is
+/// left behind.
+struct Contributions {
+    width: i64,
+    open: HashMap<(i64, i16), Bucket>,
+    done: Vec<Bucket>,
+    /// False once a series went back in time: buckets may then repeat and are merged by
+    /// grouping when they are applied.
+    ordered: bool,
+}
+
+impl Contributions {
+    fn new(width: i64) -> Self {
+        Self {
+            width,
+            open: HashMap::new(),
+            done: Vec::new(),
+            ordered: true,
+        }
+    }
+
+    /// Adds rows sorted by (node, metric, ts).
+    fn add(&mut self, sorted: &[NewReading]) {
+        for b in Bucket::all(sorted, self.width) {
+            match self.open.get_mut(&(b.node_id, b.metric)) {
+                Some(open) if open.start == b.start => open.merge(&b),
+                Some(open) if open.start < b.start => self.done.push(std::mem::replace(open, b)),
+                Some(_) => {
+                    self.ordered = false;
+                    self.done.push(b);
+                }
+                None => {
+                    self.open.insert((b.node_id, b.metric), b);
+                }
+            }
+        }
+    }
+
+    /// The buckets left behind since the last call.
+    fn drain(&mut self) -> Vec<Bucket> {
+        std::mem::take(&mut self.done)
+    }
+
+    /// Every remaining bucket (at the end of the load).
+    fn close(&mut self) -> Vec<Bucket> {
+        self.done.extend(self.open.drain().map(|(_, b)| b));
+        self.drain()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::Metric;
+
+    fn r(node_id: i64, minute: i64, value: f64) -> NewReading {
+        NewReading {
+            node_id,
+            metric: Metric::FlowRate,
+            ts: DateTime::<Utc>::from_timestamp(1_767_225_600 + minute * 60, 0).unwrap(),
+            value,
+            quality: 0,
+        }
+    }
+
+    #[test]
+    fn an_hour_split_across_batches_is_one_contribution() {
+        let mut c = Contributions::new(3_600);
+        c.add(&[r(1, 0, 1.0), r(1, 15, 2.0), r(2, 0, 7.0)]);
+        assert!(c.drain().is_empty(), "both hours are still open");
+        c.add(&[r(1, 30, 3.0), r(1, 60, 4.0), r(2, 15, 5.0)]);
+        let done = c.drain();
+        assert_eq!(done.len(), 1);
+        assert_eq!(
+            (
+                done[0].node_id,
+                done[0].count,
+                done[0].sum,
+                done[0].last_value
+            ),
+            (1, 3, 6.0, 3.0)
+        );
+        assert_eq!((done[0].min, done[0].max), (1.0, 3.0));
+        let mut rest = c.close();
+        rest.sort_by_key(|b| (b.node_id, b.start));
+        assert_eq!(
+            rest.iter()
+                .map(|b| (b.node_id, b.count, b.sum))
+                .collect::<Vec<_>>(),
+            vec![(1, 1, 4.0), (2, 2, 12.0)]
+        );
+        assert!(c.ordered);
+    }
+
+    #[test]
+    fn a_series_going_back_in_time_is_noticed() {
+        let mut c = Contributions::new(3_600);
+        c.add(&[r(1, 120, 1.0)]);
+        c.add(&[r(1, 0, 2.0)]);
+        assert!(!c.ordered);
+        assert_eq!(c.close().len(), 2);
+    }
+}
