@@ -8,14 +8,17 @@ RUN apt-get update \
 RUN rustup target add wasm32-unknown-unknown \
  && cargo install cargo-leptos --locked --version 0.3.10
 WORKDIR /src
-# npm tools first (wasm-opt from binaryen), cached while package.json is unchanged.
+# npm packages first (wasm-opt from binaryen, ECharts), cached while package.json is unchanged.
 COPY end2end/package.json end2end/package-lock.json end2end/
 RUN cd end2end && npm ci --no-audit --no-fund
 COPY Cargo.lock ./
 RUN cargo install wasm-bindgen-cli --version "$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
 COPY . .
 ENV PATH=/src/end2end/node_modules/.bin:$PATH
-RUN cargo leptos build --release
+# ECharts is served from public/ (no CDN): the npm package's build, copied over.
+RUN mkdir -p public/vendor \
+ && cp end2end/node_modules/echarts/dist/echarts.min.js public/vendor/ \
+ && cargo leptos build --release
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \

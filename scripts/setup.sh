@@ -49,9 +49,12 @@ command -v npm >/dev/null || apt_install nodejs npm
 # wasm-opt (npm binaryen; Debian's is too old and breaks hydration) and playwright-core.
 if [ ! -f end2end/node_modules/.package-lock.json ] \
    || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
-  log "installing npm packages (binaryen, playwright-core)"
+  log "installing npm packages (binaryen, playwright-core, echarts)"
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# ECharts, served by the app from public/ (no CDN): the npm package's build, copied over.
+mkdir -p public/vendor
+cp -u end2end/node_modules/echarts/dist/echarts.min.js public/vendor/echarts.min.js
 
 [ "$MODE" = "test" ] || exit 0
 

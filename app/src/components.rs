@@ -1,5 +1,6 @@
 //! Pieces shared by several pages.
 
+pub mod echart;
 pub mod error_box;
 pub mod header;
 pub mod protected;

@@ -1,6 +1,8 @@
 //! What a person sees: the Leptos app (pages, components, routes) and the server functions
 //! its components call. Server-only code (the ports) lives under the `ssr` feature.
 
+#[cfg(feature = "ssr")]
+pub mod charts;
 pub mod components;
 pub mod pages;
 pub mod server_fns;
@@ -29,6 +31,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
+                // ECharts (the npm package's build, served from public/) and the glue that
+                // draws each chart's option once the page has hydrated.
+                <script defer src="/vendor/echarts.min.js"></script>
+                <script defer src="/charts.js"></script>
                 <MetaTags />
             </head>
             <body>

@@ -4,7 +4,7 @@
 pub mod lttb;
 
 use crate::error::OrInternal;
-use crate::storage::entities::nodes;
+use crate::storage::entities::{nodes, tenants};
 use crate::storage::sql::stmt;
 use app::ssr::{Caller, SeriesPort};
 use async_trait::async_trait;
@@ -103,6 +103,11 @@ impl SeriesService {
         if owned.is_none() {
             return Err(AppError::not_found("node"));
         }
+        let time_zone = tenants::Entity::find_by_id(tenant_id)
+            .one(&self.db)
+            .await
+            .or_internal("reading the tenant")?
+            .map_or_else(|| "UTC".to_owned(), |t| t.time_zone);
         let resolution = Resolution::for_span(q.to - q.from);
         let rows = self.rows(tenant_id, &q, resolution).await?;
         let count: i64 = rows.iter().map(|r| r.count).sum();
@@ -140,6 +145,7 @@ impl SeriesService {
             source_points: rows.len() as u64,
             points,
             stats,
+            time_zone,
         })
     }
 }

@@ -97,6 +97,41 @@ pub struct Series {
     pub points: Vec<SeriesPoint>,
     /// Statistics over the range.
     pub stats: SeriesStats,
+    /// The tenant's time zone (IANA name), in which charts label their time axes.
+    #[serde(default = "utc")]
+    pub time_zone: String,
+}
+
+fn utc() -> String {
+    "UTC".into()
+}
+
+/// An incident drawn over a node's chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentMark {
+    /// Incident id.
+    pub id: i64,
+    /// What it is, in words ("Leak", "Flatline", …).
+    pub label: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended; `None` while it goes on.
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// One node's metric as its page draws it: the history, the forecast after it, the incidents
+/// that touched the node, and the ECharts option drawing all three (built on the server, so
+/// the browser's bundle carries no chart code).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeChart {
+    /// The history.
+    pub series: Series,
+    /// The forecast, or why there is none (too little history, say).
+    pub forecast: Result<crate::forecast::Forecast, crate::AppError>,
+    /// Incidents affecting the node that overlap the range, newest first.
+    pub incidents: Vec<IncidentMark>,
+    /// The ECharts option, JSON.
+    pub option: String,
 }
 
 #[cfg(test)]

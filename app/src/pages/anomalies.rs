@@ -110,7 +110,7 @@ fn IncidentTable(
             let open = i.status == IncidentStatus::Open;
             let resolvable = i.status != IncidentStatus::Resolved;
             view! {
-                <tr data-testid="incident-row">
+                <tr data-testid="incident-row" id=format!("incident-{id}")>
                     <td><span class=format!("badge sev-{}", i.severity.as_str())>{i.severity.as_str()}</span></td>
                     <td>{i.kind.label()}</td>
                     <td>{i.district.clone().unwrap_or_else(|| "—".into())}</td>

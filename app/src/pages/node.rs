@@ -1,17 +1,18 @@
 //! `/nodes/{id}`: one node's metric over a chosen range (`?metric=&range=24h|7d|30d`, kept
 //! in the URL), with the statistics of the range and the forecast band after the history.
 
+use crate::components::echart::EChart;
 use crate::components::error_box::ErrorBox;
 use crate::components::series_chart::SeriesChart;
 use crate::server_fns::dashboard::get_summary;
-use crate::server_fns::series::{get_forecast, get_series};
+use crate::server_fns::series::get_node_chart;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use shared::dashboard::NodeLatest;
 use shared::forecast::Forecast;
-use shared::series::{Series, SeriesQuery};
+use shared::series::{IncidentMark, NodeChart, Series, SeriesQuery};
 use shared::{AppError, Metric};
 
 /// Ranges offered, as (URL value, label, span).
@@ -33,6 +34,9 @@ struct NodeData {
     series: Series,
     /// The forecast, or why there is none (too little history, say).
     forecast: Result<Forecast, AppError>,
+    incidents: Vec<IncidentMark>,
+    /// The interactive chart's ECharts option.
+    option: String,
 }
 
 async fn load(id: i64, metric: Option<Metric>, range: String) -> Result<NodeData, AppError> {
@@ -47,21 +51,30 @@ async fn load(id: i64, metric: Option<Metric>, range: String) -> Result<NodeData
     // The range ends at the next full hour, so the same URL gives the same chart for an hour.
     let now = Utc::now();
     let to = now.duration_trunc(Duration::hours(1)).unwrap_or(now) + Duration::hours(1);
-    let series = get_series(SeriesQuery {
-        node_id: id,
-        metric,
-        from: to - Duration::hours(hours),
-        to,
-        max_points: Some(500),
-    })
+    let NodeChart {
+        series,
+        forecast,
+        incidents,
+        option,
+    } = get_node_chart(
+        SeriesQuery {
+            node_id: id,
+            metric,
+            from: to - Duration::hours(hours),
+            to,
+            max_points: Some(500),
+        },
+        FORECAST_HOURS,
+    )
     .await?;
-    let forecast = get_forecast(id, metric, FORECAST_HOURS).await;
     Ok(NodeData {
         node,
         metric,
         range,
         series,
         forecast,
+        incidents,
+        option,
     })
 }
 
@@ -109,6 +122,8 @@ fn NodeView(data: NodeData) -> impl IntoView {
         range,
         series,
         forecast,
+        incidents,
+        option,
     } = data;
     let link = {
         let id = node.id;
@@ -183,8 +198,11 @@ fn NodeView(data: NodeData) -> impl IntoView {
         </section>
         <section class="card">
             <h2>{metric.label()} " (" {metric.unit()} ")"</h2>
-            <SeriesChart metric history=series.points.clone() forecast=points now=last_reading label />
+            <EChart option label=label.clone()>
+                <SeriesChart metric history=series.points.clone() forecast=points now=last_reading label />
+            </EChart>
             <p class="muted" data-testid="forecast-note">{note}</p>
+            <IncidentList incidents />
             <dl class="stats" data-testid="series-stats">
                 <div><dt>"Readings"</dt><dd data-testid="stat-count">{series.stats.count}</dd></div>
                 <div><dt>"Min"</dt><dd>{fmt(series.stats.min)}</dd></div>
@@ -193,6 +211,35 @@ fn NodeView(data: NodeData) -> impl IntoView {
                 <div><dt>"Resolution"</dt><dd>{format!("{:?}", series.resolution).to_lowercase()}</dd></div>
             </dl>
         </section>
+    }
+    .into_any()
+}
+
+/// The incidents drawn over the chart (shaded), in words, with links to the incident list.
+#[component]
+fn IncidentList(incidents: Vec<IncidentMark>) -> impl IntoView {
+    if incidents.is_empty() {
+        return view! { <p class="muted" data-testid="node-incidents">"No incident touched this node in the range."</p> }
+            .into_any();
+    }
+    view! {
+        <ul class="incident-marks" data-testid="node-incidents">
+            {incidents
+                .into_iter()
+                .map(|i| {
+                    let span = match i.ended_at {
+                        Some(end) => format!("{} – {}", when(i.started_at), when(end)),
+                        None => format!("since {}", when(i.started_at)),
+                    };
+                    view! {
+                        <li>
+                            <a href=format!("/anomalies#incident-{}", i.id)>{format!("#{} {}", i.id, i.label)}</a>
+                            " · " {span}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
     }
     .into_any()
 }

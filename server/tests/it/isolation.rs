@@ -365,6 +365,7 @@ async fn no_server_function_answers_with_another_tenants_data() {
     let not_found = [
         app::server_fns::series::GetForecast::PATH,
         app::server_fns::series::GetDistrictForecast::PATH,
+        app::server_fns::series::GetNodeChart::PATH,
         anomalies::GetIncident::PATH,
         anomalies::ActOnIncident::PATH,
         admin::SetMemberRole::PATH,
@@ -409,6 +410,9 @@ async fn no_server_function_answers_with_another_tenants_data() {
             p if p == app::server_fns::dashboard::GetSummary::PATH => String::new(),
             p if p == app::server_fns::diagnostics::GetDiagnostics::PATH => String::new(),
             p if p == app::server_fns::series::GetSeries::PATH => series_body.clone(),
+            p if p == app::server_fns::series::GetNodeChart::PATH => {
+                format!("{series_body}&forecast_hours=24")
+            }
             p if p == app::server_fns::auth::ListTenants::PATH => String::new(),
             p if p == app::server_fns::auth::SwitchTenant::PATH => {
                 format!("tenant_id={}", w.b_tenant)
@@ -439,7 +443,7 @@ async fn no_server_function_answers_with_another_tenants_data() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 24);
+    assert_eq!(checked, 25);
     assert_b_incident_untouched(&w).await;
     // B's member and key are untouched.
     let still = server::storage::entities::memberships::Entity::find()

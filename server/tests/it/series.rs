@@ -3,7 +3,7 @@
 use crate::support::*;
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use server::demo::feed;
 use server::storage::entities::{nodes, tenants};
 use server::storage::readings::upsert;
@@ -122,4 +122,99 @@ async fn another_tenants_node_is_not_found() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_node_chart_draws_the_stored_series_in_the_tenant_zone_with_its_incidents() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use server_fn::ServerFn;
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_demo(&t.db).await;
+    let now = Utc::now();
+    let rows = feed::readings_between(&demo, now - Duration::days(2), now);
+    upsert(&t.db, demo.tenant_id, &rows).await.unwrap();
+    let p01 = demo.node_ids["P01"];
+    let zone = "America/New_York";
+    let mut tenant: tenants::ActiveModel = tenants::Entity::find_by_id(demo.tenant_id)
+        .one(&t.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    tenant.time_zone = Set(zone.into());
+    tenant.update(&t.db).await.unwrap();
+    let started = now - Duration::hours(5);
+    // As the detector stores it.
+    let affected = serde_json::json!([{
+        "node": "P01", "metric": "pressure", "score": -4.0,
+        "expected": 3.1, "actual": 2.4, "since": started.timestamp(),
+    }]);
+    let incident = server::storage::entities::incidents::ActiveModel {
+        tenant_id: Set(demo.tenant_id),
+        uid: Set("leak:test@1".into()),
+        dedupe_key: Set("leak:test".into()),
+        kind: Set("leak".into()),
+        severity: Set("warning".into()),
+        status: Set("open".into()),
+        district: Set(None),
+        started_at: Set(started),
+        detected_at: Set(started + Duration::minutes(30)),
+        last_seen_at: Set(now),
+        ended_at: Set(None),
+        score: Set(-4.0),
+        affected: Set(affected.to_string()),
+        explanation: Set("pressure dropped".into()),
+        ..Default::default()
+    }
+    .insert(&t.db)
+    .await
+    .unwrap()
+    .id;
+    let app = server::web::app(state);
+    let token = login_token(&app).await;
+    let from = now - Duration::hours(24);
+    let enc = |d: chrono::DateTime<Utc>| d.to_rfc3339().replace('+', "%2B");
+    let body = format!(
+        "query[node_id]={p01}&query[metric]=pressure&query[from]={}&query[to]={}&query[max_points]=50&forecast_hours=0",
+        enc(from),
+        enc(now)
+    );
+    let reply = send(
+        &app,
+        Request::post(app::server_fns::series::GetNodeChart::PATH)
+            .header("cookie", format!("rw_access={token}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let chart: shared::series::NodeChart = serde_json::from_str(&reply.text()).unwrap();
+    assert_eq!(chart.series.time_zone, zone);
+    assert_eq!(chart.series.points.len(), 50);
+    assert_eq!(chart.incidents.len(), 1);
+    assert_eq!(chart.incidents[0].id, incident);
+    let option: serde_json::Value = serde_json::from_str(&chart.option).unwrap();
+    let data = option["series"][0]["data"].as_array().unwrap();
+    assert_eq!(data.len(), chart.series.points.len());
+    // Each point: the stored value, at New York wall-clock time (UTC−5 or −4).
+    let tz: chrono_tz::Tz = zone.parse().unwrap();
+    for (d, p) in data.iter().zip(&chart.series.points) {
+        use chrono::{Offset, TimeZone};
+        let offset = tz
+            .offset_from_utc_datetime(&p.ts.naive_utc())
+            .fix()
+            .local_minus_utc();
+        assert!(offset == -5 * 3600 || offset == -4 * 3600);
+        assert_eq!(
+            d[0].as_f64().unwrap() as i64,
+            (p.ts.timestamp() + i64::from(offset)) * 1000
+        );
+        assert_eq!(d[1].as_f64().unwrap(), p.value);
+    }
+    let area = &option["series"][0]["markArea"]["data"][0];
+    assert_eq!(area[0]["name"], format!("#{incident} Leak"));
+    assert!(option["xAxis"].to_string().contains("America/New_York"));
 }

@@ -1,0 +1,80 @@
+// Draws every `.echart` element's ECharts option (JSON in `data-option`, built on the server)
+// once the WebAssembly app has hydrated the page (the root gets `data-hydrated`), and again
+// whenever an option changes or a chart element appears (client-side navigation). Charts
+// follow the container's size and the colour scheme, and are disposed of when removed.
+(() => {
+  "use strict";
+  const dark = window.matchMedia("(prefers-color-scheme: dark)");
+  const drawn = new WeakMap(); // element -> option text it shows
+
+  function draw(el) {
+    if (!window.echarts) return;
+    const text = el.getAttribute("data-option");
+    if (!text || drawn.get(el) === text) return;
+    let option;
+    try {
+      option = JSON.parse(text);
+    } catch (e) {
+      console.warn("chart option is not JSON", e);
+      return;
+    }
+    // Give the container its size before ECharts measures it.
+    el.classList.add("ready");
+    const chart = window.echarts.getInstanceByDom(el)
+      || window.echarts.init(el, dark.matches ? "dark" : null, { renderer: "canvas" });
+    chart.setOption(option, true);
+    drawn.set(el, text);
+  }
+
+  function scan(root) {
+    if (root.nodeType !== 1) return;
+    if (root.matches(".echart[data-option]")) draw(root);
+    root.querySelectorAll(".echart[data-option]").forEach(draw);
+  }
+
+  function dispose(root) {
+    if (root.nodeType !== 1 || !window.echarts) return;
+    const els = root.matches(".echart") ? [root] : [...root.querySelectorAll(".echart")];
+    els.forEach((el) => window.echarts.getInstanceByDom(el)?.dispose());
+  }
+
+  function start() {
+    scan(document.body);
+    new MutationObserver((mutations) => {
+      for (const m of mutations) {
+        if (m.type === "attributes") draw(m.target);
+        m.removedNodes.forEach(dispose);
+        m.addedNodes.forEach(scan);
+      }
+    }).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ["data-option"],
+    });
+    window.addEventListener("resize", () => {
+      document.querySelectorAll(".echart.ready").forEach((el) => {
+        window.echarts?.getInstanceByDom(el)?.resize();
+      });
+    });
+    dark.addEventListener("change", () => {
+      document.querySelectorAll(".echart.ready").forEach((el) => {
+        window.echarts?.getInstanceByDom(el)?.dispose();
+        drawn.delete(el);
+        draw(el);
+      });
+    });
+  }
+
+  const root = document.documentElement;
+  if (root.hasAttribute("data-hydrated")) {
+    start();
+  } else {
+    new MutationObserver((_, observer) => {
+      if (root.hasAttribute("data-hydrated")) {
+        observer.disconnect();
+        start();
+      }
+    }).observe(root, { attributes: true, attributeFilter: ["data-hydrated"] });
+  }
+})();
