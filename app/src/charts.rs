@@ -38,8 +38,14 @@ fn wall_iso(tz: Tz, ts: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// A chart point; values keep 4 significant decimals (more is noise on a sensor, and makes
+/// tooltips unreadable).
 fn point(x: f64, y: f64) -> DataPoint {
-    DataPoint::from(CompositeValue::from(vec![x, y]))
+    DataPoint::from(CompositeValue::from(vec![x, round(y)]))
+}
+
+fn round(v: f64) -> f64 {
+    (v * 10_000.0).round() / 10_000.0
 }
 
 /// The node page's chart: history, the forecast as a shaded band with its mean, incidents as
@@ -88,7 +94,8 @@ pub fn node_option(
         .animation(false)
         .aria(Aria::new().enabled(true))
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .legend(Legend::new().top(0))
+        // The band's two stacked series draw the shading only: not in the legend.
+        .legend(Legend::new().top(0).data(vec!["Measured", "Forecast"]))
         .grid(Grid::new().left(64).right(24).top(40).bottom(72))
         .toolbox(
             Toolbox::new().right(8).feature(

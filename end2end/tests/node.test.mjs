@@ -44,7 +44,8 @@ test("the node page charts the history and the forecast band, and its range foll
   await page.locator("tr[data-node=F01] a").click();
   await page.waitForURL(/\/nodes\/\d+$/);
   const id = Number(new URL(page.url()).pathname.split("/").pop());
-  await page.getByTestId("node-chart").waitFor();
+  // (The server-rendered SVG is hidden once ECharts has drawn: attached, not visible.)
+  await page.getByTestId("node-chart").waitFor({ state: "attached" });
   assert.match(await page.getByTestId("node-title").textContent(), /^F01 · /);
 
   // The history drawn is the API's series for the same range (the count of readings too).
@@ -69,6 +70,32 @@ test("the node page charts the history and the forecast band, and its range foll
   const band = await page.getByTestId("forecast-band").getAttribute("points");
   assert.equal(band.trim().split(/\s+/).length, 96, "upper and lower bound of each hour");
   assert.match(await page.getByTestId("forecast-note").textContent(), /95 % interval/);
+
+  // ECharts draws the same series (its option comes from the server) on a canvas that is
+  // not blank, with the forecast as a band (lower bound + width, stacked) and its mean.
+  const canvas = page.locator("[data-testid=echart] canvas").first();
+  await canvas.waitFor({ timeout: 15_000 });
+  const option = JSON.parse(await page.getByTestId("echart").getAttribute("data-option"));
+  assert.equal(option.series[0].data.length, drawn);
+  assert.equal(option.series.length, 4);
+  assert.equal(option.series[1].stack, option.series[2].stack);
+  assert.equal(option.series[3].data.length, 48);
+  assert.match(option.yAxis[0]?.name ?? option.yAxis.name, /\(L\/s\)$/);
+  const first = await inked(page);
+  assert.ok(first.inked > first.total / 100, `canvas nearly blank: ${first.inked} of ${first.total}`);
+  // Zoom with the mouse wheel over the plot; export as PNG.
+  const box = await canvas.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -600);
+  await page.waitForFunction(() => {
+    const zoom = window.echarts.getInstanceByDom(document.querySelector("[data-testid=echart]")).getOption().dataZoom[0];
+    return zoom.end - zoom.start < 100;
+  });
+  const png = await page.evaluate(() =>
+    window.echarts.getInstanceByDom(document.querySelector("[data-testid=echart]")).getDataURL({ type: "png" }),
+  );
+  assert.match(png, /^data:image\/png;base64,/);
+  assert.ok(option.toolbox?.feature?.saveAsImage ?? option.toolbox[0].feature.saveAsImage);
   await screenshot(page, "node");
 
   // A longer range through the picker: the URL carries it and the chart reads hourly rollups.
@@ -80,6 +107,37 @@ test("the node page charts the history and the forecast band, and its range foll
     { timeout: 10_000 },
   );
   await page.waitForLoadState("networkidle");
+  // The chart follows: a new option, drawn anew (different pixels, still not blank).
+  await page.waitForFunction(
+    (n) => JSON.parse(document.querySelector("[data-testid=echart]").getAttribute("data-option")).series[0].data.length !== n,
+    drawn,
+    { timeout: 10_000 },
+  );
+  await page.waitForFunction(
+    (before) => document.querySelector("[data-testid=echart] canvas").toDataURL() !== before,
+    first.png,
+    { timeout: 10_000 },
+  );
+  const second = await inked(page);
+  assert.ok(second.inked > second.total / 100, `canvas nearly blank: ${second.inked} of ${second.total}`);
+  await screenshot(page, "node-7d");
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+/** Pixels drawn on the chart's canvas (alpha > 0), how many there are, and the picture. */
+function inked(page) {
+  return page.evaluate(() => {
+    const c = document.querySelector("[data-testid=echart] canvas");
+    // Read a copy, so the chart's own canvas is never read back (Chromium warns about that).
+    const copy = document.createElement("canvas");
+    copy.width = c.width;
+    copy.height = c.height;
+    const ctx = copy.getContext("2d", { willReadFrequently: true });
+    ctx.drawImage(c, 0, 0);
+    const { data } = ctx.getImageData(0, 0, c.width, c.height);
+    let inked = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0) inked += 1;
+    return { inked, total: data.length / 4, png: c.toDataURL() };
+  });
+}

@@ -173,20 +173,25 @@ pub async fn import_readings_live<R: Read + Send + 'static>(
 ) -> Result<ImportReport, ImportError> {
     let nodes = node_map(db, tenant_id).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch, RowRejection>>(2);
-    let parser = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+    // Returns the time the parser spent waiting for the writer (the rest of its life it
+    // parsed): which side limits an import's speed.
+    let parser = tokio::task::spawn_blocking(move || -> std::io::Result<std::time::Duration> {
+        let mut waited = std::time::Duration::ZERO;
         let mut csv = match ReadingsCsv::new(maybe_gzip(input)?) {
             Ok(csv) => csv,
             Err(header) => {
                 let _ = tx.blocking_send(Err(header));
-                return Ok(());
+                return Ok(waited);
             }
         };
         while let Some(batch) = csv.next_batch(batch_rows.max(1)) {
+            let t = std::time::Instant::now();
             if tx.blocking_send(Ok(batch)).is_err() {
                 break; // the writer stopped
             }
+            waited += t.elapsed();
         }
-        Ok(())
+        Ok(waited)
     });
     // PostgreSQL takes two batches at once (one backend per connection, so the second core
     // works too); SQLite has one writer at a time anyway.
@@ -240,7 +245,7 @@ pub async fn import_readings_live<R: Read + Send + 'static>(
         progress(&report);
     }
     let writing = started.elapsed();
-    parser
+    let parser_waited = parser
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
     let t = std::time::Instant::now();
@@ -250,6 +255,7 @@ pub async fn import_readings_live<R: Read + Send + 'static>(
         rejected = report.rejected,
         total_s = started.elapsed().as_secs_f64(),
         writing_s = writing.as_secs_f64(),
+        parser_waited_s = parser_waited.as_secs_f64(),
         rollup_hours = hours,
         rollups_s = t.elapsed().as_secs_f64(),
         "readings import finished"

@@ -35,7 +35,14 @@ pub struct BulkLoad {
     latest: HashMap<(i64, i16), NewReading>,
     /// Rows repeated within a batch (the last one was kept).
     repeated: u64,
+    /// The batch being loaded (its task holds the transaction meanwhile).
+    in_flight: Option<Loader>,
+    /// Time spent preparing batches here and waiting for the database to load them.
+    prepared: std::time::Duration,
+    loaded: std::time::Duration,
 }
+
+type Loader = tokio::task::JoinHandle<(Transaction<'static, Postgres>, Result<(), sqlx::Error>)>;
 
 struct Loading {
     table: String,
@@ -97,6 +104,9 @@ impl BulkLoad {
             daily: Contributions::new(86_400),
             latest: HashMap::new(),
             repeated: 0,
+            in_flight: None,
+            prepared: std::time::Duration::ZERO,
+            loaded: std::time::Duration::ZERO,
         }))
     }
 
@@ -108,26 +118,30 @@ impl BulkLoad {
     /// Loads the rows of `rows` whose month is bulk loaded and gives back the others, for
     /// the ordinary path.
     pub async fn take(&mut self, rows: Vec<NewReading>) -> Result<Vec<NewReading>, DbErr> {
-        let mut tx = self.tx.take().ok_or_else(aborted)?;
-        let (tx, result) = {
-            // The statements run in their own task, so a cancelled caller cannot leave the
-            // connection in the middle of a COPY; the transaction comes back afterwards.
-            let mut new_months: Vec<NaiveDate> = rows
-                .iter()
-                .map(|r| month_of(r.ts))
-                .filter(|m| !self.months.contains_key(m))
-                .collect();
-            new_months.sort_unstable();
-            new_months.dedup();
+        let mut new_months: Vec<NaiveDate> = rows
+            .iter()
+            .map(|r| month_of(r.ts))
+            .filter(|m| !self.months.contains_key(m))
+            .collect();
+        new_months.sort_unstable();
+        new_months.dedup();
+        let result = if new_months.is_empty() {
+            Ok(Vec::new())
+        } else {
+            self.settle().await?;
+            let mut tx = self.tx.take().ok_or_else(aborted)?;
             let tag = self.tag;
-            tokio::spawn(async move {
+            // The statements run in their own task, so a cancelled caller cannot leave the
+            // connection in the middle of a statement; the transaction comes back afterwards.
+            let (tx, result) = tokio::spawn(async move {
                 let r = open_months(&mut tx, tag, new_months).await;
                 (tx, r)
             })
             .await
-            .map_err(|e| DbErr::Custom(format!("bulk loader stopped: {e}")))?
+            .map_err(|e| DbErr::Custom(format!("bulk loader stopped: {e}")))?;
+            self.tx = Some(tx);
+            result
         };
-        self.tx = Some(tx);
         self.months.extend(result.map_err(db_err)?);
         let (mine, rest): (Vec<NewReading>, Vec<NewReading>) = rows
             .into_iter()
@@ -135,6 +149,7 @@ impl BulkLoad {
         if mine.is_empty() {
             return Ok(rest);
         }
+        let started = std::time::Instant::now();
         let given = mine.len();
         let mut mine = last_per_key(&mine);
         let repeated = (given - mine.len()) as u64;
@@ -161,18 +176,32 @@ impl BulkLoad {
             }
         }
         let (hourly, daily) = (self.hourly.drain(), self.daily.drain());
+        self.prepared += started.elapsed();
+        // The previous batch was loading while this one was prepared; this one loads while
+        // the caller goes on.
+        self.settle().await?;
         let mut tx = self.tx.take().ok_or_else(aborted)?;
         let tenant_id = self.tenant_id;
-        let (tx, result) = tokio::spawn(async move {
+        self.in_flight = Some(tokio::spawn(async move {
             let r = load(&mut tx, tenant_id, per_table, hourly, daily).await;
             (tx, r)
-        })
-        .await
-        .map_err(|e| DbErr::Custom(format!("bulk loader stopped: {e}")))?;
-        self.tx = Some(tx);
-        result.map_err(db_err)?;
+        }));
         self.repeated += repeated;
         Ok(rest)
+    }
+
+    /// Waits for the batch being loaded, if any, and takes the transaction back.
+    async fn settle(&mut self) -> Result<(), DbErr> {
+        if let Some(loading) = self.in_flight.take() {
+            let started = std::time::Instant::now();
+            let (tx, result) = loading
+                .await
+                .map_err(|e| DbErr::Custom(format!("bulk loader stopped: {e}")))?;
+            self.loaded += started.elapsed();
+            self.tx = Some(tx);
+            result.map_err(db_err)?;
+        }
+        Ok(())
     }
 }
 
@@ -180,6 +209,7 @@ impl BulkLoad {
     /// Builds the keys, merges the rollups and attaches the loaded months (or applies them
     /// through the ordinary path when that is impossible), then commits.
     pub async fn finish(mut self) -> Result<Finished, DbErr> {
+        self.settle().await?;
         let tx = self.tx.take().ok_or_else(aborted)?;
         let loading: Vec<(NaiveDate, Loading)> = std::mem::take(&mut self.months)
             .into_iter()
@@ -189,6 +219,12 @@ impl BulkLoad {
         let daily = (self.daily.close(), self.daily.ordered);
         let latest: Vec<NewReading> = self.latest.into_values().collect();
         let (tenant_id, repeated) = (self.tenant_id, self.repeated);
+        tracing::info!(
+            prepared_s = self.prepared.as_secs_f64(),
+            loaded_s = self.loaded.as_secs_f64(),
+            months = loading.len(),
+            "bulk load: rows loaded"
+        );
         tokio::spawn(async move {
             let counts = complete(tx, tenant_id, loading, hourly, daily, &latest).await?;
             Ok(Finished {
@@ -220,6 +256,7 @@ async fn complete(
     let ordered = [("readings_hourly", hourly.1), ("readings_daily", daily.1)];
     load(&mut tx, tenant_id, Vec::new(), hourly.0, daily.0).await?;
     sqlx::query("SAVEPOINT bulk").execute(&mut *tx).await?;
+    let started = std::time::Instant::now();
     let counts = match attach(&mut tx, tenant_id, &loading, ordered).await {
         Ok(()) => WriteCounts {
             inserted: loading.iter().map(|(_, l)| l.rows).sum(),
@@ -245,6 +282,12 @@ async fn complete(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    tracing::info!(
+        inserted = counts.inserted,
+        updated = counts.updated,
+        finished_s = started.elapsed().as_secs_f64(),
+        "bulk load: months stored"
+    );
     Ok(counts)
 }
 
@@ -255,10 +298,15 @@ async fn attach(
     loading: &[(NaiveDate, Loading)],
     ordered: [(&str, bool); 2],
 ) -> Result<(), sqlx::Error> {
-    // Room for the sort that builds each key (a repeated key fails here).
+    // Room for the sorts that build each key (a repeated key fails here) and order the
+    // rollup rows.
     sqlx::query("SET LOCAL maintenance_work_mem = '512MB'")
         .execute(&mut **tx)
         .await?;
+    sqlx::query("SET LOCAL work_mem = '256MB'")
+        .execute(&mut **tx)
+        .await?;
+    let started = std::time::Instant::now();
     for (_, l) in loading {
         sqlx::query(&format!(
             "ALTER TABLE {0} ADD CONSTRAINT {0}_pkey PRIMARY KEY (tenant_id, ts, node_id, metric)",
@@ -267,6 +315,7 @@ async fn attach(
         .execute(&mut **tx)
         .await?;
     }
+    let keys = started.elapsed();
     // Rollups before the attach: attaching locks the default partition until the commit.
     for (table, ordered) in ordered {
         let source = if table == "readings_hourly" {
@@ -284,12 +333,24 @@ async fn attach(
                  FROM {source} GROUP BY node_id, metric, bucket ORDER BY node_id, metric, bucket"
             )
         };
-        sqlx::query(&pg::merge_rollup_sql(table, &rows))
-            .bind(tenant_id)
-            .execute(&mut **tx)
-            .await?;
+        // A plain insert: these buckets cannot have rows yet (their month had no partition);
+        // if another session stored some meanwhile, the unique key refuses and the load
+        // falls back to the ordinary path.
+        sqlx::query(&format!(
+            "INSERT INTO {table} (tenant_id, node_id, metric, bucket, count, min_value,
+                max_value, sum_value, last_ts, last_value) {rows}"
+        ))
+        .bind(tenant_id)
+        .execute(&mut **tx)
+        .await?;
     }
+    let rollups = started.elapsed() - keys;
     partitions::lock_partitions(tx).await?;
+    tracing::info!(
+        keys_s = keys.as_secs_f64(),
+        rollups_s = rollups.as_secs_f64(),
+        "bulk load: keys built, rollups merged"
+    );
     for (month, l) in loading {
         let name = partition_name(*month);
         sqlx::query(&format!(
