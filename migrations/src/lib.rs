@@ -16,6 +16,7 @@ mod m20261127_000010_create_incidents;
 mod m20261127_000011_create_network_efficiency;
 mod m20261127_000012_readings_time_key;
 mod m20261127_000013_create_forecasts;
+mod m20261127_000014_partition_hourly_rollups;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000011_create_network_efficiency::Migration),
             Box::new(m20261127_000012_readings_time_key::Migration),
             Box::new(m20261127_000013_create_forecasts::Migration),
+            Box::new(m20261127_000014_partition_hourly_rollups::Migration),
         ]
     }
 }

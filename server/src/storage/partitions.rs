@@ -45,6 +45,11 @@ pub fn partition_name(month: NaiveDate) -> String {
     format!("readings_y{:04}m{:02}", month.year(), month.month())
 }
 
+/// The partition name of a month of the hourly rollups: `readings_hourly_y2026m03`.
+pub fn hourly_partition_name(month: NaiveDate) -> String {
+    format!("readings_hourly_y{:04}m{:02}", month.year(), month.month())
+}
+
 /// Ensures a partition exists for every month in `timestamps` (no-op for a hypertable).
 pub async fn ensure_for(
     pool: &PgPool,
@@ -88,18 +93,23 @@ pub async fn is_partitioned(conn: &mut sqlx::PgConnection) -> Result<bool, sqlx:
     Ok(partitioned.is_some_and(|(p,)| p))
 }
 
-/// Creates the partition of `month` unless it exists (call [`lock_partitions`] first).
+/// Creates the partitions of `month` of `readings` and of `readings_hourly` (partitioned
+/// alike by migration 000014) unless they exist (call [`lock_partitions`] first).
 pub async fn create_month(
     conn: &mut sqlx::PgConnection,
     month: NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "CREATE TABLE IF NOT EXISTS {} PARTITION OF readings FOR VALUES FROM ('{}') TO ('{}')",
-        partition_name(month),
-        month_start(month),
-        month_start(next_month(month))
-    );
-    sqlx::query(&sql).execute(conn).await?;
+    for (table, name) in [
+        ("readings", partition_name(month)),
+        ("readings_hourly", hourly_partition_name(month)),
+    ] {
+        let sql = format!(
+            "CREATE TABLE IF NOT EXISTS {name} PARTITION OF {table} FOR VALUES FROM ('{}') TO ('{}')",
+            month_start(month),
+            month_start(next_month(month))
+        );
+        sqlx::query(&sql).execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

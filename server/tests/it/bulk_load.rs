@@ -154,6 +154,20 @@ async fn new_months_are_attached_whole_and_existing_ones_take_the_ordinary_path(
     )
     .await;
     assert_eq!(key, ["readings_y2025m11_pkey"]);
+    // And its hourly rollups are the matching partition of `readings_hourly`.
+    let hourly = strings(
+        &db,
+        "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+         WHERE i.inhparent = 'readings_hourly'::regclass AND c.relname LIKE '%2025m11%'",
+    )
+    .await;
+    assert_eq!(hourly, ["readings_hourly_y2025m11"]);
+    let key = strings(
+        &db,
+        "SELECT indexname::text FROM pg_indexes WHERE tablename = 'readings_hourly_y2025m11'",
+    )
+    .await;
+    assert_eq!(key, ["readings_hourly_y2025m11_pkey"]);
     assert_stored(&db, &rows).await;
     server::storage::rollups::refresh(&db).await.unwrap();
     assert_rollups(&db, &rows).await;

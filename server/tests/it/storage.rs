@@ -418,3 +418,64 @@ async fn closed_months_get_an_index_by_series_and_the_current_month_does_not() {
     assert_eq!((again.inserted, again.unchanged), (0, 3));
     t.drop_db().await;
 }
+
+#[tokio::test]
+async fn hourly_rollups_move_into_monthly_partitions_and_back() {
+    let t = TestDb::postgres().await;
+    let db = t.db.clone();
+    let names = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            db.query_all(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                sql,
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get_by_index::<String>(0).unwrap())
+            .collect::<Vec<String>>()
+        }
+    };
+    // Before migration 000014: one readings partition (March) and hourly rollups in
+    // March and in May (whose raw readings would have been purged).
+    Migrator::down(&db, Some(1)).await.unwrap();
+    db.execute_unprepared(
+        "CREATE TABLE readings_y2026m03 PARTITION OF readings
+             FOR VALUES FROM ('2026-03-01 00:00:00+00') TO ('2026-04-01 00:00:00+00');
+         INSERT INTO readings_hourly VALUES
+             (1, 10, 1, '2026-03-31 23:00:00+00', 4, 1.0, 2.0, 6.0, '2026-03-31 23:45:00+00', 2.0),
+             (1, 10, 1, '2026-05-02 08:00:00+00', 2, 3.0, 5.0, 8.0, '2026-05-02 08:15:00+00', 5.0)",
+    )
+    .await
+    .unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    let partitions = names(
+        "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+         WHERE i.inhparent = 'readings_hourly'::regclass ORDER BY 1",
+    )
+    .await;
+    assert_eq!(
+        partitions,
+        [
+            "readings_hourly_default",
+            "readings_hourly_y2026m03",
+            "readings_hourly_y2026m05"
+        ]
+    );
+    let placed = names(
+        "SELECT tableoid::regclass::text || ':' || count FROM readings_hourly ORDER BY bucket",
+    )
+    .await;
+    assert_eq!(
+        placed,
+        ["readings_hourly_y2026m03:4", "readings_hourly_y2026m05:2"]
+    );
+    // And back: one plain table with the same rows.
+    Migrator::down(&db, Some(1)).await.unwrap();
+    let kind = names("SELECT relkind::text FROM pg_class WHERE relname = 'readings_hourly'").await;
+    assert_eq!(kind, ["r"]);
+    let rows = names("SELECT count(*)::text FROM readings_hourly").await;
+    assert_eq!(rows, ["2"]);
+    t.drop_db().await;
+}

@@ -1,8 +1,10 @@
 //! Bulk loads of whole months (PostgreSQL with monthly partitions). A month that has no
 //! partition yet holds no readings and no rollups (partitions are never dropped: retention
 //! deletes rows), so an import loads its rows into a plain table of its own — no key to
-//! maintain row by row, no overlap to probe — builds the key once by sorting, merges the
-//! rollups it computed while loading, and attaches the table as the month's partition.
+//! maintain row by row, no overlap to probe — and the hourly rollups it computes while
+//! loading into another (`readings_hourly` is partitioned alike, migration 000014), builds
+//! both keys once by sorting, inserts the few daily rollups, and attaches the two tables as
+//! the month's partitions.
 //! Maintaining the unique key row by row costs about as much as the append itself; building
 //! it once at the end costs a fraction of that (BENCHMARKS.md).
 //!
@@ -15,7 +17,9 @@
 
 use super::pg::{self, Bucket};
 use super::{last_per_key, NewReading, WriteCounts};
-use crate::storage::partitions::{self, month_of, month_start, next_month, partition_name};
+use crate::storage::partitions::{
+    self, hourly_partition_name, month_of, month_start, next_month, partition_name,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 use sqlx::{Postgres, Transaction};
@@ -45,7 +49,9 @@ pub struct BulkLoad {
 type Loader = tokio::task::JoinHandle<(Transaction<'static, Postgres>, Result<(), sqlx::Error>)>;
 
 struct Loading {
+    /// The month's readings, and its hourly rollups.
     table: String,
+    hourly: String,
     rows: u64,
 }
 
@@ -80,17 +86,16 @@ impl BulkLoad {
         if !partitions::is_partitioned(&mut tx).await.map_err(db_err)? {
             return Ok(None);
         }
-        for table in ["bulk_hourly", "bulk_daily"] {
-            sqlx::query(&format!(
-                "CREATE TEMP TABLE {table} (node_id BIGINT, metric SMALLINT, bucket TIMESTAMPTZ,
-                    count BIGINT, min_value DOUBLE PRECISION, max_value DOUBLE PRECISION,
-                    sum_value DOUBLE PRECISION, last_ts TIMESTAMPTZ, last_value DOUBLE PRECISION)
-                 ON COMMIT DROP"
-            ))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
+        // Daily rollups are few (one per series and day): gathered here, inserted at the end.
+        sqlx::query(
+            "CREATE TEMP TABLE bulk_daily (node_id BIGINT, metric SMALLINT, bucket TIMESTAMPTZ,
+                count BIGINT, min_value DOUBLE PRECISION, max_value DOUBLE PRECISION,
+                sum_value DOUBLE PRECISION, last_ts TIMESTAMPTZ, last_value DOUBLE PRECISION)
+             ON COMMIT DROP",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         let (tag,): (i32,) = sqlx::query_as("SELECT pg_backend_pid()")
             .fetch_one(&mut *tx)
             .await
@@ -175,7 +180,9 @@ impl BulkLoad {
                 per_table.push((loading.table.clone(), chunk.to_vec()));
             }
         }
-        let (hourly, daily) = (self.hourly.drain(), self.daily.drain());
+        let done = self.hourly.drain();
+        let hourly = self.per_month(done);
+        let daily = self.daily.drain();
         self.prepared += started.elapsed();
         // The previous batch was loading while this one was prepared; this one loads while
         // the caller goes on.
@@ -188,6 +195,20 @@ impl BulkLoad {
         }));
         self.repeated += repeated;
         Ok(rest)
+    }
+
+    /// Hourly contributions grouped by the load table of their month.
+    fn per_month(&self, buckets: Vec<Bucket>) -> Vec<(String, Vec<Bucket>)> {
+        let mut out: BTreeMap<NaiveDate, Vec<Bucket>> = BTreeMap::new();
+        for b in buckets {
+            out.entry(month_of(b.start())).or_default().push(b);
+        }
+        out.into_iter()
+            .filter_map(|(m, b)| match self.months.get(&m) {
+                Some(Some(l)) => Some((l.hourly.clone(), b)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Waits for the batch being loaded, if any, and takes the transaction back.
@@ -211,11 +232,13 @@ impl BulkLoad {
     pub async fn finish(mut self) -> Result<Finished, DbErr> {
         self.settle().await?;
         let tx = self.tx.take().ok_or_else(aborted)?;
+        // (The open hours go to their months' tables before the months are handed over.)
+        let done = self.hourly.close();
+        let hourly = (self.per_month(done), self.hourly.ordered);
         let loading: Vec<(NaiveDate, Loading)> = std::mem::take(&mut self.months)
             .into_iter()
             .filter_map(|(m, l)| l.map(|l| (m, l)))
             .collect();
-        let hourly = (self.hourly.close(), self.hourly.ordered);
         let daily = (self.daily.close(), self.daily.ordered);
         let latest: Vec<NewReading> = self.latest.into_values().collect();
         let (tenant_id, repeated) = (self.tenant_id, self.repeated);
@@ -245,7 +268,7 @@ async fn complete(
     mut tx: Transaction<'static, Postgres>,
     tenant_id: i64,
     loading: Vec<(NaiveDate, Loading)>,
-    hourly: (Vec<Bucket>, bool),
+    hourly: (Vec<(String, Vec<Bucket>)>, bool),
     daily: (Vec<Bucket>, bool),
     latest: &[NewReading],
 ) -> Result<WriteCounts, sqlx::Error> {
@@ -253,11 +276,10 @@ async fn complete(
         tx.commit().await?;
         return Ok(WriteCounts::default());
     }
-    let ordered = [("readings_hourly", hourly.1), ("readings_daily", daily.1)];
     load(&mut tx, tenant_id, Vec::new(), hourly.0, daily.0).await?;
     sqlx::query("SAVEPOINT bulk").execute(&mut *tx).await?;
     let started = std::time::Instant::now();
-    let counts = match attach(&mut tx, tenant_id, &loading, ordered).await {
+    let counts = match attach(&mut tx, tenant_id, &loading, hourly.1, daily.1).await {
         Ok(()) => WriteCounts {
             inserted: loading.iter().map(|(_, l)| l.rows).sum(),
             ..WriteCounts::default()
@@ -296,7 +318,8 @@ async fn attach(
     tx: &mut Transaction<'static, Postgres>,
     tenant_id: i64,
     loading: &[(NaiveDate, Loading)],
-    ordered: [(&str, bool); 2],
+    hourly_ordered: bool,
+    daily_ordered: bool,
 ) -> Result<(), sqlx::Error> {
     // Room for the sorts that build each key (a repeated key fails here) and order the
     // rollup rows.
@@ -308,65 +331,76 @@ async fn attach(
         .await?;
     let started = std::time::Instant::now();
     for (_, l) in loading {
-        sqlx::query(&format!(
-            "ALTER TABLE {0} ADD CONSTRAINT {0}_pkey PRIMARY KEY (tenant_id, ts, node_id, metric)",
-            l.table
-        ))
-        .execute(&mut **tx)
-        .await?;
+        if !hourly_ordered {
+            // Some series went back in time: an hour may have several contributions.
+            sqlx::query(&format!(
+                "WITH parts AS (DELETE FROM {0} RETURNING *)
+                 INSERT INTO {0} SELECT tenant_id, node_id, metric, bucket, sum(count),
+                     min(min_value), max(max_value), sum(sum_value), max(last_ts),
+                     (max(ARRAY[extract(epoch FROM last_ts)::float8, last_value]))[2]
+                 FROM parts GROUP BY tenant_id, node_id, metric, bucket",
+                l.hourly
+            ))
+            .execute(&mut **tx)
+            .await?;
+        }
+        for sql in [
+            format!(
+                "ALTER TABLE {0} ADD CONSTRAINT {0}_pkey PRIMARY KEY (tenant_id, ts, node_id, metric)",
+                l.table
+            ),
+            format!(
+                "ALTER TABLE {0} ADD CONSTRAINT {0}_pkey PRIMARY KEY (node_id, metric, bucket)",
+                l.hourly
+            ),
+        ] {
+            sqlx::query(&sql).execute(&mut **tx).await?;
+        }
     }
     let keys = started.elapsed();
-    // Rollups before the attach: attaching locks the default partition until the commit.
-    for (table, ordered) in ordered {
-        let source = if table == "readings_hourly" {
-            "bulk_hourly"
-        } else {
-            "bulk_daily"
-        };
-        let rows = if ordered {
-            format!("SELECT $1::bigint, * FROM {source} ORDER BY node_id, metric, bucket")
-        } else {
-            format!(
-                "SELECT $1::bigint, node_id, metric, bucket, sum(count), min(min_value),
-                        max(max_value), sum(sum_value), max(last_ts),
-                        (max(ARRAY[extract(epoch FROM last_ts)::float8, last_value]))[2]
-                 FROM {source} GROUP BY node_id, metric, bucket ORDER BY node_id, metric, bucket"
-            )
-        };
-        // A plain insert: these buckets cannot have rows yet (their month had no partition);
-        // if another session stored some meanwhile, the unique key refuses and the load
-        // falls back to the ordinary path.
-        sqlx::query(&format!(
-            "INSERT INTO {table} (tenant_id, node_id, metric, bucket, count, min_value,
-                max_value, sum_value, last_ts, last_value) {rows}"
-        ))
-        .bind(tenant_id)
-        .execute(&mut **tx)
-        .await?;
-    }
+    // Daily rollups before the attach (attaching locks the default partitions until the
+    // commit). A plain insert: these days cannot have rows yet (their month had no
+    // partition); if another session stored some meanwhile, the key refuses and the load
+    // falls back to the ordinary path.
+    let rows = if daily_ordered {
+        "SELECT $1::bigint, * FROM bulk_daily ORDER BY node_id, metric, bucket"
+    } else {
+        "SELECT $1::bigint, node_id, metric, bucket, sum(count), min(min_value),
+                max(max_value), sum(sum_value), max(last_ts),
+                (max(ARRAY[extract(epoch FROM last_ts)::float8, last_value]))[2]
+         FROM bulk_daily GROUP BY node_id, metric, bucket ORDER BY node_id, metric, bucket"
+    };
+    sqlx::query(&format!(
+        "INSERT INTO readings_daily (tenant_id, node_id, metric, bucket, count, min_value,
+            max_value, sum_value, last_ts, last_value) {rows}"
+    ))
+    .bind(tenant_id)
+    .execute(&mut **tx)
+    .await?;
     let rollups = started.elapsed() - keys;
     partitions::lock_partitions(tx).await?;
     tracing::info!(
         keys_s = keys.as_secs_f64(),
-        rollups_s = rollups.as_secs_f64(),
-        "bulk load: keys built, rollups merged"
+        daily_s = rollups.as_secs_f64(),
+        "bulk load: keys built, daily rollups merged"
     );
     for (month, l) in loading {
-        let name = partition_name(*month);
-        sqlx::query(&format!(
-            "ALTER TABLE readings ATTACH PARTITION {} FOR VALUES FROM ('{}') TO ('{}')",
-            l.table,
-            month_start(*month),
-            month_start(next_month(*month))
-        ))
-        .execute(&mut **tx)
-        .await?;
-        for sql in [
-            format!("ALTER TABLE {0} DROP CONSTRAINT {0}_month", l.table),
-            format!("ALTER TABLE {} RENAME TO {name}", l.table),
-            format!("ALTER INDEX {}_pkey RENAME TO {name}_pkey", l.table),
+        for (parent, table, name) in [
+            ("readings", &l.table, partition_name(*month)),
+            ("readings_hourly", &l.hourly, hourly_partition_name(*month)),
         ] {
-            sqlx::query(&sql).execute(&mut **tx).await?;
+            for sql in [
+                format!(
+                    "ALTER TABLE {parent} ATTACH PARTITION {table} FOR VALUES FROM ('{}') TO ('{}')",
+                    month_start(*month),
+                    month_start(next_month(*month))
+                ),
+                format!("ALTER TABLE {table} DROP CONSTRAINT {table}_month"),
+                format!("ALTER TABLE {table} RENAME TO {name}"),
+                format!("ALTER INDEX {table}_pkey RENAME TO {name}_pkey"),
+            ] {
+                sqlx::query(&sql).execute(&mut **tx).await?;
+            }
         }
     }
     Ok(())
@@ -403,7 +437,7 @@ async fn fallback(
             .and_utc();
         counts += pg::apply_staging(tx, tenant_id, Some(lo), Some(hi), distinct).await?;
         counts.unchanged += l.rows - distinct;
-        sqlx::query(&format!("DROP TABLE {}", l.table))
+        sqlx::query(&format!("DROP TABLE {}, {}", l.table, l.hourly))
             .execute(&mut **tx)
             .await?;
     }
@@ -444,7 +478,28 @@ async fn open_months(
         ))
         .execute(&mut **tx)
         .await?;
-        out.push((month, Some(Loading { table, rows: 0 })));
+        let hourly = format!("{}_load{tag}", partitions::hourly_partition_name(month));
+        sqlx::query(&format!(
+            "CREATE TABLE {hourly} (
+                tenant_id BIGINT NOT NULL, node_id BIGINT NOT NULL, metric SMALLINT NOT NULL,
+                bucket TIMESTAMPTZ NOT NULL, count BIGINT NOT NULL,
+                min_value DOUBLE PRECISION NOT NULL, max_value DOUBLE PRECISION NOT NULL,
+                sum_value DOUBLE PRECISION NOT NULL, last_ts TIMESTAMPTZ NOT NULL,
+                last_value DOUBLE PRECISION NOT NULL,
+                CONSTRAINT {hourly}_month CHECK (bucket >= '{}' AND bucket < '{}'))",
+            month_start(month),
+            month_start(next_month(month))
+        ))
+        .execute(&mut **tx)
+        .await?;
+        out.push((
+            month,
+            Some(Loading {
+                table,
+                hourly,
+                rows: 0,
+            }),
+        ));
     }
     Ok(out)
 }
@@ -455,7 +510,7 @@ async fn load(
     tx: &mut Transaction<'static, Postgres>,
     tenant_id: i64,
     per_table: Vec<(String, Vec<NewReading>)>,
-    hourly: Vec<Bucket>,
+    hourly: Vec<(String, Vec<Bucket>)>,
     daily: Vec<Bucket>,
 ) -> Result<(), sqlx::Error> {
     for (table, rows) in &per_table {
@@ -467,14 +522,17 @@ async fn load(
             .await?;
         pg::send_binary(copy, tenant_id, rows.iter()).await?;
     }
-    for (table, buckets) in [("bulk_hourly", hourly), ("bulk_daily", daily)] {
-        if buckets.is_empty() {
-            continue;
-        }
+    for (table, buckets) in hourly {
         let copy = tx
             .copy_in_raw(&format!("COPY {table} FROM STDIN (FORMAT binary)"))
             .await?;
-        pg::send_buckets(copy, &buckets).await?;
+        pg::send_buckets(copy, Some(tenant_id), &buckets).await?;
+    }
+    if !daily.is_empty() {
+        let copy = tx
+            .copy_in_raw("COPY bulk_daily FROM STDIN (FORMAT binary)")
+            .await?;
+        pg::send_buckets(copy, None, &daily).await?;
     }
     Ok(())
 }

@@ -266,18 +266,23 @@ pub(super) async fn send_binary<'r>(
     Ok(())
 }
 
-/// Sends rollup contributions through a `COPY bulk_hourly|bulk_daily FROM STDIN (FORMAT
-/// binary)` and finishes it.
+/// Sends rollup contributions through a binary `COPY … FROM STDIN` into a table with the
+/// rollup columns (led by `tenant_id` when it is given) and finishes it.
 pub(super) async fn send_buckets(
     mut copy: sqlx::postgres::PgCopyIn<&mut sqlx::PgConnection>,
+    tenant_id: Option<i64>,
     buckets: &[Bucket],
 ) -> Result<(), sqlx::Error> {
     let mut buf: Vec<u8> = Vec::with_capacity(COPY_CHUNK + 128);
     buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
     buf.extend_from_slice(&0i32.to_be_bytes());
     buf.extend_from_slice(&0i32.to_be_bytes());
+    let fields: i16 = if tenant_id.is_some() { 10 } else { 9 };
     for b in buckets {
-        buf.extend_from_slice(&9i16.to_be_bytes());
+        buf.extend_from_slice(&fields.to_be_bytes());
+        if let Some(t) = tenant_id {
+            field(&mut buf, &t.to_be_bytes());
+        }
         field(&mut buf, &b.node_id.to_be_bytes());
         field(&mut buf, &b.metric.to_be_bytes());
         field(&mut buf, &pg_micros(b.start()).to_be_bytes());
