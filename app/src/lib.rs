@@ -16,8 +16,8 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::{
     admin::AdminPage, anomalies::AnomaliesPage, dashboard::DashboardPage,
-    diagnostics::DiagnosticsPage, login::LoginPage, monitoring::MonitoringPage, node::NodePage,
-    not_found::NotFound, register::RegisterPage,
+    diagnostics::DiagnosticsPage, incident::IncidentPage, login::LoginPage,
+    monitoring::MonitoringPage, node::NodePage, not_found::NotFound, register::RegisterPage,
 };
 
 /// The HTML document the server renders around the app.
@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/monitoring") view=MonitoringPage ssr=SsrMode::Async />
                     <Route path=path!("/anomalies") view=AnomaliesPage ssr=SsrMode::Async />
+                    <Route path=path!("/anomalies/:id") view=IncidentPage ssr=SsrMode::Async />
                     <Route path=path!("/nodes/:id") view=NodePage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=path!("/test") view=DiagnosticsPage ssr=SsrMode::Async />

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod anomalies;
 pub mod dashboard;
 pub mod diagnostics;
+pub mod incident;
 pub mod login;
 pub mod monitoring;
 pub mod node;

@@ -112,7 +112,7 @@ fn IncidentTable(
             view! {
                 <tr data-testid="incident-row" id=format!("incident-{id}")>
                     <td><span class=format!("badge sev-{}", i.severity.as_str())>{i.severity.as_str()}</span></td>
-                    <td>{i.kind.label()}</td>
+                    <td><a href=format!("/anomalies/{id}") data-testid="incident-link">{i.kind.label()}</a></td>
                     <td>{i.district.clone().unwrap_or_else(|| "—".into())}</td>
                     <td>{sensors}</td>
                     <td>{when(i.detected_at)}</td>

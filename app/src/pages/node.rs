@@ -215,7 +215,7 @@ fn NodeView(data: NodeData) -> impl IntoView {
     .into_any()
 }
 
-/// The incidents drawn over the chart (shaded), in words, with links to the incident list.
+/// The incidents drawn over the chart (shaded), in words, with links to their pages.
 #[component]
 fn IncidentList(incidents: Vec<IncidentMark>) -> impl IntoView {
     if incidents.is_empty() {
@@ -233,7 +233,7 @@ fn IncidentList(incidents: Vec<IncidentMark>) -> impl IntoView {
                     };
                     view! {
                         <li>
-                            <a href=format!("/anomalies#incident-{}", i.id)>{format!("#{} {}", i.id, i.label)}</a>
+                            <a href=format!("/anomalies/{}", i.id)>{format!("#{} {}", i.id, i.label)}</a>
                             " · " {span}
                         </li>
                     }

@@ -145,32 +145,7 @@ async fn the_node_chart_draws_the_stored_series_in_the_tenant_zone_with_its_inci
     tenant.time_zone = Set(zone.into());
     tenant.update(&t.db).await.unwrap();
     let started = now - Duration::hours(5);
-    // As the detector stores it.
-    let affected = serde_json::json!([{
-        "node": "P01", "metric": "pressure", "score": -4.0,
-        "expected": 3.1, "actual": 2.4, "since": started.timestamp(),
-    }]);
-    let incident = server::storage::entities::incidents::ActiveModel {
-        tenant_id: Set(demo.tenant_id),
-        uid: Set("leak:test@1".into()),
-        dedupe_key: Set("leak:test".into()),
-        kind: Set("leak".into()),
-        severity: Set("warning".into()),
-        status: Set("open".into()),
-        district: Set(None),
-        started_at: Set(started),
-        detected_at: Set(started + Duration::minutes(30)),
-        last_seen_at: Set(now),
-        ended_at: Set(None),
-        score: Set(-4.0),
-        affected: Set(affected.to_string()),
-        explanation: Set("pressure dropped".into()),
-        ..Default::default()
-    }
-    .insert(&t.db)
-    .await
-    .unwrap()
-    .id;
+    let incident = insert_leak(&t.db, demo.tenant_id, "P01", started, now).await;
     let app = server::web::app(state);
     let token = login_token(&app).await;
     let from = now - Duration::hours(24);

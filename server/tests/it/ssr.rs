@@ -119,3 +119,46 @@ async fn cross_site_login_posts_are_refused() {
     assert_eq!(err, shared::AppError::Forbidden);
     assert!(!reply.headers.contains_key(header::SET_COOKIE));
 }
+
+#[tokio::test]
+async fn an_incident_page_charts_its_sensors_around_the_event() {
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_demo(&t.db).await;
+    let now = Utc::now();
+    fill_demo(&t.db, &demo, now).await;
+    let started = now - chrono::Duration::hours(3);
+    let id = insert_leak(&t.db, demo.tenant_id, "P01", started, now).await;
+    let app = server::web::app(state);
+    let token = login_token(&app).await;
+    let page = |path: String| {
+        Request::get(path)
+            .header(header::COOKIE, format!("rw_access={token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let reply = send(&app, page(format!("/anomalies/{id}"))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let html = reply.text();
+    assert!(html.contains(&format!("#{id} Leak")), "title missing");
+    assert!(
+        html.contains("pressure at P01 dropped"),
+        "explanation missing"
+    );
+    assert!(html.contains("Usually 3.100 at that time of day; read 2.400."));
+    // One chart, for P01's pressure, with the incident shaded and the stored readings drawn
+    // (the SVG fallback is rendered with it for the first paint).
+    assert_eq!(html.matches("data-testid=\"incident-sensor\"").count(), 1);
+    assert_eq!(html.matches("class=\"echart\"").count(), 1);
+    assert!(
+        html.contains("markArea"),
+        "incident not marked on the chart"
+    );
+    assert!(
+        html.contains("data-testid=\"history-line\""),
+        "no server-rendered history"
+    );
+    // Another tenant's or a missing incident: not found, nothing drawn.
+    let reply = send(&app, page("/anomalies/999999".into())).await;
+    assert!(!reply.text().contains("class=\"echart\""));
+    assert!(reply.text().contains("not found") || reply.text().contains("Not found"));
+}

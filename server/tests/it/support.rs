@@ -278,3 +278,40 @@ pub async fn token_for_role(
     .await;
     reply.json()["access_token"].as_str().unwrap().to_owned()
 }
+
+/// Stores an open leak incident affecting `node` (external id) from `started`, as the detector
+/// stores one, and returns its id.
+pub async fn insert_leak(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+    node: &str,
+    started: chrono::DateTime<Utc>,
+    now: chrono::DateTime<Utc>,
+) -> i64 {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let affected = serde_json::json!([{
+        "node": node, "metric": "pressure", "score": -4.0,
+        "expected": 3.1, "actual": 2.4, "since": started.timestamp(),
+    }]);
+    server::storage::entities::incidents::ActiveModel {
+        tenant_id: Set(tenant_id),
+        uid: Set(format!("leak:{node}@1")),
+        dedupe_key: Set(format!("leak:{node}")),
+        kind: Set("leak".into()),
+        severity: Set("warning".into()),
+        status: Set("open".into()),
+        district: Set(None),
+        started_at: Set(started),
+        detected_at: Set(started + chrono::Duration::minutes(30)),
+        last_seen_at: Set(now),
+        ended_at: Set(None),
+        score: Set(-4.0),
+        affected: Set(affected.to_string()),
+        explanation: Set(format!("pressure at {node} dropped")),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id
+}
