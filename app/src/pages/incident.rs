@@ -143,9 +143,13 @@ fn IncidentView(data: IncidentData) -> impl IntoView {
 #[component]
 fn SensorChart(sensor: AffectedSensor, chart: Result<NodeChart, AppError>) -> impl IntoView {
     let fmt = |v: Option<f64>| v.map_or_else(|| "—".into(), |v| format!("{v:.3}"));
+    let metric = sensor
+        .metric
+        .parse::<Metric>()
+        .map_or_else(|_| sensor.metric.clone(), |m| m.label().to_owned());
     let heading = format!(
-        "{} · {} (score {:+.1})",
-        sensor.external_id, sensor.metric, sensor.score
+        "{} · {metric} (score {:+.1})",
+        sensor.external_id, sensor.score
     );
     let note = format!(
         "Usually {} at that time of day; read {}. Affected since {}.",
