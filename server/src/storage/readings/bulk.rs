@@ -25,6 +25,10 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 use sqlx::{Postgres, Transaction};
 use std::collections::{BTreeMap, HashMap};
 
+mod contributions;
+
+use contributions::Contributions;
+
 /// An import's load of the months that had no partition when it first met them.
 pub struct BulkLoad {
     tx: Option<Transaction<'static, Postgres>>,
@@ -535,109 +539,4 @@ async fn load(
         pg::send_buckets(copy, None, &daily).await?;
     }
     Ok(())
-}
-
-/// Rollup contributions of the loaded rows, one per bucket while each series arrives in time
-/// order: the bucket a series is in stays open across batches and is written once it is
-/// left behind.
-struct Contributions {
-    width: i64,
-    open: HashMap<(i64, i16), Bucket>,
-    done: Vec<Bucket>,
-    /// False once a series went back in time: buckets may then repeat and are merged by
-    /// grouping when they are applied.
-    ordered: bool,
-}
-
-impl Contributions {
-    fn new(width: i64) -> Self {
-        Self {
-            width,
-            open: HashMap::new(),
-            done: Vec::new(),
-            ordered: true,
-        }
-    }
-
-    /// Adds rows sorted by (node, metric, ts).
-    fn add(&mut self, sorted: &[NewReading]) {
-        for b in Bucket::all(sorted, self.width) {
-            match self.open.get_mut(&(b.node_id, b.metric)) {
-                Some(open) if open.start == b.start => open.merge(&b),
-                Some(open) if open.start < b.start => self.done.push(std::mem::replace(open, b)),
-                Some(_) => {
-                    self.ordered = false;
-                    self.done.push(b);
-                }
-                None => {
-                    self.open.insert((b.node_id, b.metric), b);
-                }
-            }
-        }
-    }
-
-    /// The buckets left behind since the last call.
-    fn drain(&mut self) -> Vec<Bucket> {
-        std::mem::take(&mut self.done)
-    }
-
-    /// Every remaining bucket (at the end of the load).
-    fn close(&mut self) -> Vec<Bucket> {
-        self.done.extend(self.open.drain().map(|(_, b)| b));
-        self.drain()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use shared::Metric;
-
-    fn r(node_id: i64, minute: i64, value: f64) -> NewReading {
-        NewReading {
-            node_id,
-            metric: Metric::FlowRate,
-            ts: DateTime::<Utc>::from_timestamp(1_767_225_600 + minute * 60, 0).unwrap(),
-            value,
-            quality: 0,
-        }
-    }
-
-    #[test]
-    fn an_hour_split_across_batches_is_one_contribution() {
-        let mut c = Contributions::new(3_600);
-        c.add(&[r(1, 0, 1.0), r(1, 15, 2.0), r(2, 0, 7.0)]);
-        assert!(c.drain().is_empty(), "both hours are still open");
-        c.add(&[r(1, 30, 3.0), r(1, 60, 4.0), r(2, 15, 5.0)]);
-        let done = c.drain();
-        assert_eq!(done.len(), 1);
-        assert_eq!(
-            (
-                done[0].node_id,
-                done[0].count,
-                done[0].sum,
-                done[0].last_value
-            ),
-            (1, 3, 6.0, 3.0)
-        );
-        assert_eq!((done[0].min, done[0].max), (1.0, 3.0));
-        let mut rest = c.close();
-        rest.sort_by_key(|b| (b.node_id, b.start));
-        assert_eq!(
-            rest.iter()
-                .map(|b| (b.node_id, b.count, b.sum))
-                .collect::<Vec<_>>(),
-            vec![(1, 1, 4.0), (2, 2, 12.0)]
-        );
-        assert!(c.ordered);
-    }
-
-    #[test]
-    fn a_series_going_back_in_time_is_noticed() {
-        let mut c = Contributions::new(3_600);
-        c.add(&[r(1, 120, 1.0)]);
-        c.add(&[r(1, 0, 2.0)]);
-        assert!(!c.ordered);
-        assert_eq!(c.close().len(), 2);
-    }
 }
