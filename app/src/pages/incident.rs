@@ -5,15 +5,16 @@
 use crate::components::echart::EChart;
 use crate::components::error_box::ErrorBox;
 use crate::components::series_chart::SeriesChart;
-use crate::server_fns::anomalies::get_incident;
+use crate::server_fns::anomalies::{get_incident, ActOnIncident};
+use crate::server_fns::auth::current_user;
 use crate::server_fns::series::get_node_chart;
 use chrono::{DateTime, Duration, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use shared::anomaly::{AffectedSensor, Incident};
+use shared::anomaly::{AffectedSensor, Incident, IncidentAction, IncidentStatus};
 use shared::series::{NodeChart, SeriesQuery};
-use shared::{AppError, Metric};
+use shared::{AppError, Metric, Role};
 
 /// Sensors charted (the most affected first).
 const MAX_CHARTS: usize = 6;
@@ -57,9 +58,14 @@ async fn load(id: i64) -> Result<IncidentData, AppError> {
 #[component]
 pub fn IncidentPage() -> impl IntoView {
     let params = use_params_map();
+    let act = ServerAction::<ActOnIncident>::new();
+    let user = Resource::new(|| (), |_| current_user());
     let data = Resource::new(
-        move || params.read().get("id").and_then(|v| v.parse::<i64>().ok()),
-        |id| async move {
+        move || {
+            let id = params.read().get("id").and_then(|v| v.parse::<i64>().ok());
+            (id, act.version().get())
+        },
+        |(id, _)| async move {
             match id {
                 Some(id) => load(id).await,
                 None => Err(AppError::not_found("incident")),
@@ -70,8 +76,9 @@ pub fn IncidentPage() -> impl IntoView {
         <Title text="Incident" />
         <Transition fallback=|| view! { <p class="loading">"Loading the incident…"</p> }>
             {move || Suspend::new(async move {
+                let can_act = matches!(user.await, Ok(Some(u)) if u.role.at_least(Role::Operator));
                 match data.await {
-                    Ok(d) => view! { <IncidentView data=d /> }.into_any(),
+                    Ok(d) => view! { <IncidentView data=d can_act act /> }.into_any(),
                     Err(error) => view! { <ErrorBox error retry=move |_| data.refetch() /> }.into_any(),
                 }
             })}
@@ -80,7 +87,11 @@ pub fn IncidentPage() -> impl IntoView {
 }
 
 #[component]
-fn IncidentView(data: IncidentData) -> impl IntoView {
+fn IncidentView(
+    data: IncidentData,
+    can_act: bool,
+    act: ServerAction<ActOnIncident>,
+) -> impl IntoView {
     let IncidentData {
         incident: i,
         charts,
@@ -125,7 +136,8 @@ fn IncidentView(data: IncidentData) -> impl IntoView {
         <section class="card">
             <p data-testid="incident-explanation">{i.explanation.clone()}</p>
             <p class="muted" data-testid="incident-lifecycle">{lifecycle}</p>
-            {i.comment.clone().map(|c| view! { <p>"Comment: " {c}</p> })}
+            {i.comment.clone().map(|c| view! { <p data-testid="incident-comment">"Comment: " {c}</p> })}
+            {(can_act && i.status != IncidentStatus::Resolved).then(|| view! { <Actions id=i.id open=i.status == IncidentStatus::Open act /> })}
             <p><a href="/anomalies">"← All incidents"</a></p>
         </section>
         {if charts.is_empty() {
@@ -184,5 +196,47 @@ fn SensorChart(sensor: AffectedSensor, chart: Result<NodeChart, AppError>) -> im
             <p class="muted">{note}</p>
             {body}
         </section>
+    }
+}
+
+/// Acknowledge or resolve with a comment (operators and admins; others never see it, and the
+/// server refuses them anyway).
+#[component]
+fn Actions(id: i64, open: bool, act: ServerAction<ActOnIncident>) -> impl IntoView {
+    let (comment, set_comment) = signal(String::new());
+    let send = move |action: IncidentAction| {
+        let text = comment.get_untracked();
+        act.dispatch(ActOnIncident {
+            id,
+            action,
+            comment: (!text.trim().is_empty()).then_some(text),
+        });
+    };
+    let error = move || match act.value().get() {
+        Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.to_string()}</p> }),
+        _ => None,
+    };
+    view! {
+        <div class="incident-actions" data-testid="incident-actions">
+            <label for="incident-comment">"Comment (optional)"</label>
+            <textarea
+                id="incident-comment"
+                rows="2"
+                maxlength="2000"
+                prop:value=comment
+                on:input=move |ev| set_comment.set(event_target_value(&ev))
+            ></textarea>
+            <div class="actions">
+                <Show when=move || open>
+                    <button class="btn" disabled=move || act.pending().get() on:click=move |_| send(IncidentAction::Acknowledge)>
+                        "Acknowledge"
+                    </button>
+                </Show>
+                <button class="btn" disabled=move || act.pending().get() on:click=move |_| send(IncidentAction::Resolve)>
+                    "Resolve"
+                </button>
+            </div>
+            {error}
+        </div>
     }
 }

@@ -157,6 +157,20 @@ async fn an_incident_page_charts_its_sensors_around_the_event() {
         html.contains("data-testid=\"history-line\""),
         "no server-rendered history"
     );
+    // An admin may acknowledge or resolve with a comment; a viewer sees no such form.
+    assert!(html.contains("data-testid=\"incident-actions\""));
+    let viewer = token_for_role(&app, &t.db, demo.tenant_id, "viewer").await;
+    let reply = send(
+        &app,
+        Request::get(format!("/anomalies/{id}"))
+            .header(header::COOKIE, format!("rw_access={viewer}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.text().contains(&format!("#{id} Leak")));
+    assert!(!reply.text().contains("data-testid=\"incident-actions\""));
     // Another tenant's or a missing incident: not found, nothing drawn.
     let reply = send(&app, page("/anomalies/999999".into())).await;
     assert!(!reply.text().contains("class=\"echart\""));
