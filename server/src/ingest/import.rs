@@ -1,7 +1,9 @@
 //! Import orchestration: a blocking parser thread feeds batches through a small bounded
 //! channel (so memory stays flat whatever the file size) to the async writer, which
-//! resolves node ids inside the tenant and upserts each batch in its own transaction.
-//! A batch either lands whole or not at all, so an interrupted import can simply be rerun.
+//! resolves node ids inside the tenant and upserts each batch in its own transaction — or,
+//! for months that have no partition yet on PostgreSQL, hands the rows to a bulk load that
+//! stores those months whole at the end (`readings::BulkLoad`). A batch, and a bulk-loaded
+//! month, either lands whole or not at all, so an interrupted import can simply be rerun.
 
 use super::input::maybe_gzip;
 use super::nodes_csv::{self, ParsedNode};
