@@ -3,20 +3,16 @@
 //! on the server; people who are not admins see why the page is empty.
 
 use crate::components::error_box::ErrorBox;
+use crate::components::when;
 use crate::server_fns::admin::{
     list_api_keys, list_jobs, list_members, read_audit_log, CreateApiKey, CreateInvitation,
     RemoveMember, RevokeApiKey, RunJob, SetMemberRole,
 };
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::auth::{ApiKeyScope, AuditEntry, Member};
 use shared::jobs::JobInfo;
 use shared::{AppError, Role};
-
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
 
 /// The failure of an action's last run, if it failed.
 fn error_line(error: impl Fn() -> Option<AppError> + Send + Sync + 'static) -> impl IntoView {

@@ -2,17 +2,13 @@
 //! faults — with filters, the affected sensors ranked, and acknowledge / resolve for operators.
 
 use crate::components::error_box::ErrorBox;
+use crate::components::when;
 use crate::server_fns::anomalies::{list_incidents, ActOnIncident};
 use crate::server_fns::auth::current_user;
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::anomaly::{AnomalyKind, Incident, IncidentAction, IncidentFilter, IncidentStatus};
 use shared::Role;
-
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
 
 #[component]
 pub fn AnomaliesPage() -> impl IntoView {

@@ -5,10 +5,11 @@
 use crate::components::echart::EChart;
 use crate::components::error_box::ErrorBox;
 use crate::components::series_chart::SeriesChart;
+use crate::components::when;
 use crate::server_fns::anomalies::{get_incident, ActOnIncident};
 use crate::server_fns::auth::current_user;
 use crate::server_fns::series::get_node_chart;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -18,10 +19,6 @@ use shared::{AppError, Metric, Role};
 
 /// Sensors charted (the most affected first).
 const MAX_CHARTS: usize = 6;
-
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
 
 /// The incident and, for each affected sensor that still exists, its chart around the event.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]

@@ -4,9 +4,10 @@
 use crate::components::echart::EChart;
 use crate::components::error_box::ErrorBox;
 use crate::components::series_chart::SeriesChart;
+use crate::components::when;
 use crate::server_fns::dashboard::get_summary;
 use crate::server_fns::series::get_node_chart;
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{Duration, DurationRound, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -108,10 +109,6 @@ pub fn NodePage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 #[component]

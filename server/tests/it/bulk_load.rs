@@ -4,7 +4,7 @@
 use crate::storage::assert_rollups;
 use crate::support::*;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use server::demo::feed;
 use server::storage::entities::{latest_readings, readings as readings_table};
 use server::storage::readings::{upsert, BulkLoad, NewReading};
@@ -14,27 +14,15 @@ fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
-async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
-    db.query_all(sea_orm::Statement::from_string(
-        sea_orm::DbBackend::Postgres,
-        sql,
-    ))
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| r.try_get_by_index::<String>(0).unwrap())
-    .collect()
-}
-
 /// The partitions of `readings` and any load table left behind.
 async fn tables(db: &DatabaseConnection) -> (Vec<String>, Vec<String>) {
-    let partitions = strings(
+    let partitions = pg_strings(
         db,
         "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
          WHERE i.inhparent = 'readings'::regclass ORDER BY 1",
     )
     .await;
-    let loads = strings(
+    let loads = pg_strings(
         db,
         "SELECT relname::text FROM pg_class WHERE relname LIKE 'readings%load%' AND relkind = 'r'",
     )
@@ -148,21 +136,21 @@ async fn new_months_are_attached_whole_and_existing_ones_take_the_ordinary_path(
     );
     assert!(loads.is_empty(), "{loads:?}");
     // The attached month has the table's key, under the partition's name.
-    let key = strings(
+    let key = pg_strings(
         &db,
         "SELECT indexname::text FROM pg_indexes WHERE tablename = 'readings_y2025m11'",
     )
     .await;
     assert_eq!(key, ["readings_y2025m11_pkey"]);
     // And its hourly rollups are the matching partition of `readings_hourly`.
-    let hourly = strings(
+    let hourly = pg_strings(
         &db,
         "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
          WHERE i.inhparent = 'readings_hourly'::regclass AND c.relname LIKE '%2025m11%'",
     )
     .await;
     assert_eq!(hourly, ["readings_hourly_y2025m11"]);
-    let key = strings(
+    let key = pg_strings(
         &db,
         "SELECT indexname::text FROM pg_indexes WHERE tablename = 'readings_hourly_y2025m11'",
     )

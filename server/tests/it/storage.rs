@@ -423,20 +423,6 @@ async fn closed_months_get_an_index_by_series_and_the_current_month_does_not() {
 async fn hourly_rollups_move_into_monthly_partitions_and_back() {
     let t = TestDb::postgres().await;
     let db = t.db.clone();
-    let names = |sql: &'static str| {
-        let db = db.clone();
-        async move {
-            db.query_all(sea_orm::Statement::from_string(
-                sea_orm::DbBackend::Postgres,
-                sql,
-            ))
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.try_get_by_index::<String>(0).unwrap())
-            .collect::<Vec<String>>()
-        }
-    };
     // Before migration 000014: one readings partition (March) and hourly rollups in
     // March and in May (whose raw readings would have been purged).
     Migrator::down(&db, Some(1)).await.unwrap();
@@ -450,7 +436,8 @@ async fn hourly_rollups_move_into_monthly_partitions_and_back() {
     .await
     .unwrap();
     Migrator::up(&db, None).await.unwrap();
-    let partitions = names(
+    let partitions = pg_strings(
+        &db,
         "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
          WHERE i.inhparent = 'readings_hourly'::regclass ORDER BY 1",
     )
@@ -463,7 +450,8 @@ async fn hourly_rollups_move_into_monthly_partitions_and_back() {
             "readings_hourly_y2026m05"
         ]
     );
-    let placed = names(
+    let placed = pg_strings(
+        &db,
         "SELECT tableoid::regclass::text || ':' || count FROM readings_hourly ORDER BY bucket",
     )
     .await;
@@ -473,9 +461,13 @@ async fn hourly_rollups_move_into_monthly_partitions_and_back() {
     );
     // And back: one plain table with the same rows.
     Migrator::down(&db, Some(1)).await.unwrap();
-    let kind = names("SELECT relkind::text FROM pg_class WHERE relname = 'readings_hourly'").await;
+    let kind = pg_strings(
+        &db,
+        "SELECT relkind::text FROM pg_class WHERE relname = 'readings_hourly'",
+    )
+    .await;
     assert_eq!(kind, ["r"]);
-    let rows = names("SELECT count(*)::text FROM readings_hourly").await;
+    let rows = pg_strings(&db, "SELECT count(*)::text FROM readings_hourly").await;
     assert_eq!(rows, ["2"]);
     t.drop_db().await;
 }

@@ -315,3 +315,16 @@ pub async fn insert_leak(
     .unwrap()
     .id
 }
+
+/// The first column of every row `sql` returns on PostgreSQL, as text.
+pub async fn pg_strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
+    db.query_all(sea_orm::Statement::from_string(
+        sea_orm::DbBackend::Postgres,
+        sql,
+    ))
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get_by_index::<String>(0).unwrap())
+    .collect()
+}

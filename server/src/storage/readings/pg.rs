@@ -114,7 +114,7 @@ SELECT EXISTS (
 /// Inserts bucket contributions into the rollup `table`, merging them into buckets that
 /// already exist. `rows` selects (tenant, node, metric, bucket, count, min, max, sum,
 /// last_ts, last_value).
-pub(super) fn merge_rollup_sql(table: &str, rows: &str) -> String {
+fn merge_rollup_sql(table: &str, rows: &str) -> String {
     format!(
         "INSERT INTO {table}
     (tenant_id, node_id, metric, bucket, count, min_value, max_value, sum_value, last_ts, last_value)
