@@ -5,6 +5,8 @@
 //! offset at that instant and the chart is told to label in UTC (`useUTC`), so the labels
 //! read the same whatever the viewer's browser zone is, and DST is honoured point by point.
 
+pub mod flow;
+
 use charming::component::{
     Aria, Axis, DataZoom, DataZoomType, Feature, Grid, Legend, Restore, SaveAsImage, Toolbox,
     ToolboxDataZoom,
@@ -90,32 +92,10 @@ pub fn node_option(
                 .data(areas),
         );
     }
-    let mut chart = Chart::new()
-        .animation(false)
-        .aria(Aria::new().enabled(true))
-        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+    let mut chart = time_chart(tz, &format!("{}-{}", series.node_id, metric.as_str()))
         // The band's two stacked series draw the shading only: not in the legend.
         .legend(Legend::new().top(0).data(vec!["Measured", "Forecast"]))
         .grid(Grid::new().left(64).right(24).top(40).bottom(72))
-        .toolbox(
-            Toolbox::new().right(8).feature(
-                Feature::new()
-                    .data_zoom(ToolboxDataZoom::new().y_axis_index("none"))
-                    .restore(Restore::new())
-                    .save_as_image(SaveAsImage::new().name(format!(
-                        "{}-{}",
-                        series.node_id,
-                        metric.as_str()
-                    ))),
-            ),
-        )
-        .data_zoom(DataZoom::new().type_(DataZoomType::Inside))
-        .data_zoom(DataZoom::new().type_(DataZoomType::Slider).bottom(16))
-        .x_axis(
-            Axis::new()
-                .type_(AxisType::Time)
-                .name(format!("Time ({tz})")),
-        )
         .y_axis(Axis::new().type_(AxisType::Value).scale(true).name(format!(
             "{} ({})",
             metric.label(),
@@ -161,6 +141,30 @@ pub fn node_option(
             );
     }
     with_utc_labels(&chart)
+}
+
+/// A chart over a time axis in `tz`'s wall-clock time, read by screen readers, with axis
+/// tooltips, zoom and pan (mouse wheel, drag, slider), a reset, and PNG export as `png_name`.
+fn time_chart(tz: Tz, png_name: &str) -> Chart {
+    Chart::new()
+        .animation(false)
+        .aria(Aria::new().enabled(true))
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .toolbox(
+            Toolbox::new().right(8).feature(
+                Feature::new()
+                    .data_zoom(ToolboxDataZoom::new().y_axis_index("none"))
+                    .restore(Restore::new())
+                    .save_as_image(SaveAsImage::new().name(png_name)),
+            ),
+        )
+        .data_zoom(DataZoom::new().type_(DataZoomType::Inside))
+        .data_zoom(DataZoom::new().type_(DataZoomType::Slider).bottom(16))
+        .x_axis(
+            Axis::new()
+                .type_(AxisType::Time)
+                .name(format!("Time ({tz})")),
+        )
 }
 
 /// The option as JSON, with `useUTC` (which `charming` does not model) switched on.

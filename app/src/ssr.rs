@@ -234,6 +234,12 @@ pub trait AuthPort: Send + Sync {
 pub trait DashboardPort: Send + Sync {
     /// Summary of the caller's tenant over the last 24 hours.
     async fn summary(&self, caller: &Caller) -> Result<DashboardSummary, AppError>;
+    /// Key figures of the caller's tenant over a period, against the period before.
+    async fn period(
+        &self,
+        caller: &Caller,
+        query: shared::period::PeriodQuery,
+    ) -> Result<shared::period::PeriodSummary, AppError>;
 }
 
 /// Data quality reports.

@@ -17,6 +17,9 @@ mod m20261127_000011_create_network_efficiency;
 mod m20261127_000012_readings_time_key;
 mod m20261127_000013_create_forecasts;
 mod m20261127_000014_partition_hourly_rollups;
+mod m20261127_000015_row_level_security;
+
+pub use m20261127_000015_row_level_security::{protect_tenant_tables, TENANT_ROLE, TENANT_SETTING};
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -39,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000012_readings_time_key::Migration),
             Box::new(m20261127_000013_create_forecasts::Migration),
             Box::new(m20261127_000014_partition_hourly_rollups::Migration),
+            Box::new(m20261127_000015_row_level_security::Migration),
         ]
     }
 }

@@ -1,14 +1,18 @@
 //! The dashboard port: the tenant's network summary, computed from stored readings.
 
+pub mod period;
+
 use crate::cache::keys::{CacheKeys, SYSTEM_METRICS_TTL};
 use crate::cache::JsonCache;
 use crate::error::OrInternal;
 use crate::storage::sql::stmt;
+use crate::storage::tenant_scope;
 use app::ssr::{Caller, DashboardPort};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult};
 use shared::dashboard::{DashboardSummary, LatestValue, MetricWindow, NodeLatest};
+use shared::period::{PeriodQuery, PeriodSummary};
 use shared::{AppError, Metric, NodeKind};
 
 /// Computes summaries straight from the database.
@@ -71,7 +75,17 @@ impl DashboardService {
     /// Every active node of the tenant with its latest flow and pressure, from
     /// `latest_readings` (one row per node and metric: no history is scanned).
     pub async fn nodes_latest(&self, tenant_id: i64) -> Result<Vec<NodeLatest>, AppError> {
-        let backend = self.db.get_database_backend();
+        let db = &tenant_scope::begin(&self.db, tenant_id)
+            .await
+            .or_internal("opening a tenant scope")?;
+        Self::nodes_latest_in(db, tenant_id).await
+    }
+
+    async fn nodes_latest_in(
+        db: &impl ConnectionTrait,
+        tenant_id: i64,
+    ) -> Result<Vec<NodeLatest>, AppError> {
+        let backend = db.get_database_backend();
         let node_rows = NodeRow::find_by_statement(stmt(
             backend,
             "SELECT n.id, n.external_id, n.name, n.kind, d.name AS district, \
@@ -91,7 +105,7 @@ impl DashboardService {
                 true.into(),
             ],
         ))
-        .all(&self.db)
+        .all(db)
         .await
         .or_internal("loading nodes")?;
         let nodes: Vec<NodeLatest> = node_rows
@@ -117,14 +131,17 @@ impl DashboardService {
         tenant_slug: &str,
         now: DateTime<Utc>,
     ) -> Result<DashboardSummary, AppError> {
-        let backend = self.db.get_database_backend();
+        let db = &tenant_scope::begin(&self.db, tenant_id)
+            .await
+            .or_internal("opening a tenant scope")?;
+        let backend = db.get_database_backend();
         let window_start = now - Duration::hours(24);
         let node_count = CountRow::find_by_statement(stmt(
             backend,
             "SELECT COUNT(*) AS count FROM nodes WHERE tenant_id = ? AND active = ?",
             vec![tenant_id.into(), true.into()],
         ))
-        .one(&self.db)
+        .one(db)
         .await
         .or_internal("counting nodes")?
         .map_or(0, |r| r.count);
@@ -136,7 +153,7 @@ impl DashboardService {
              GROUP BY metric",
             vec![tenant_id.into(), window_start.into(), now.into()],
         ))
-        .all(&self.db)
+        .all(db)
         .await
         .or_internal("aggregating readings")?;
         let mut metrics_24h: Vec<MetricWindow> = metric_rows
@@ -153,8 +170,8 @@ impl DashboardService {
             })
             .collect();
         metrics_24h.sort_by_key(|m| m.metric);
-        let nodes = self.nodes_latest(tenant_id).await?;
-        let (open_incidents, critical_incidents) = self.open_incidents(tenant_id).await?;
+        let nodes = Self::nodes_latest_in(db, tenant_id).await?;
+        let (open_incidents, critical_incidents) = Self::open_incidents(db, tenant_id).await?;
         Ok(DashboardSummary {
             tenant: tenant_slug.to_owned(),
             generated_at: now,
@@ -169,7 +186,10 @@ impl DashboardService {
     }
 
     /// Incidents not resolved yet, and the critical ones among them.
-    async fn open_incidents(&self, tenant_id: i64) -> Result<(i64, i64), AppError> {
+    async fn open_incidents(
+        db: &impl ConnectionTrait,
+        tenant_id: i64,
+    ) -> Result<(i64, i64), AppError> {
         use crate::storage::entities::incidents;
         use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
         let open = || {
@@ -177,13 +197,10 @@ impl DashboardService {
                 .filter(incidents::Column::TenantId.eq(tenant_id))
                 .filter(incidents::Column::Status.ne("resolved"))
         };
-        let all = open()
-            .count(&self.db)
-            .await
-            .or_internal("counting incidents")?;
+        let all = open().count(db).await.or_internal("counting incidents")?;
         let critical = open()
             .filter(incidents::Column::Severity.eq("critical"))
-            .count(&self.db)
+            .count(db)
             .await
             .or_internal("counting incidents")?;
         Ok((all as i64, critical as i64))
@@ -201,5 +218,10 @@ impl DashboardPort for DashboardService {
             }
             None => load().await,
         }
+    }
+
+    async fn period(&self, caller: &Caller, query: PeriodQuery) -> Result<PeriodSummary, AppError> {
+        caller.require_read()?;
+        period::summary(&self.db, caller.tenant.id, &query, Utc::now()).await
     }
 }

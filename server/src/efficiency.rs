@@ -7,6 +7,7 @@ use crate::anomalies::window::{node_infos, NodeInfo};
 use crate::error::OrInternal;
 use crate::storage::entities::{districts, network_efficiency as ne};
 use crate::storage::sql::stmt;
+use crate::storage::tenant_scope;
 use analytics::efficiency as f;
 use app::ssr::{Caller, EfficiencyPort};
 use async_trait::async_trait;
@@ -322,6 +323,9 @@ impl EfficiencyPort for EfficiencyService {
                 "range too long for this period (hours: 93 days, days: 10 years)",
             ));
         }
+        let scoped = tenant_scope::begin(&self.db, caller.tenant.id)
+            .await
+            .or_internal("opening a tenant scope")?;
         Ok(ne::Entity::find()
             .filter(ne::Column::TenantId.eq(caller.tenant.id))
             .filter(ne::Column::District.eq(q.district.unwrap_or_default()))
@@ -329,7 +333,7 @@ impl EfficiencyPort for EfficiencyService {
             .filter(ne::Column::Start.gte(q.from))
             .filter(ne::Column::Start.lt(q.to))
             .order_by_asc(ne::Column::Start)
-            .all(&self.db)
+            .all(&scoped)
             .await
             .or_internal("reading efficiency figures")?
             .into_iter()

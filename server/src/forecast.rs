@@ -10,6 +10,7 @@ use crate::cache::JsonCache;
 use crate::error::OrInternal;
 use crate::storage::entities::{districts, nodes};
 use crate::storage::sql::stmt;
+use crate::storage::tenant_scope;
 use analytics::forecast::{forecast_hourly, Method, MAX_HISTORY, WEEK};
 use app::ssr::{Caller, ForecastPort};
 use async_trait::async_trait;
@@ -222,7 +223,7 @@ pub async fn store(
 
 /// The stored forecast of a node's metric if it was made less than [`FORECAST_TTL`] ago.
 pub async fn stored(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     tenant_id: i64,
     node_id: i64,
     metric: Metric,
@@ -263,9 +264,12 @@ impl ForecastPort for ForecastService {
     ) -> Result<Forecast, AppError> {
         caller.require_read()?;
         check_horizon(horizon)?;
+        let scoped = tenant_scope::begin(&self.db, caller.tenant.id)
+            .await
+            .or_internal("opening a tenant scope")?;
         nodes::Entity::find_by_id(node_id)
             .filter(nodes::Column::TenantId.eq(caller.tenant.id))
-            .one(&self.db)
+            .one(&scoped)
             .await
             .or_internal("reading a node")?
             .ok_or_else(|| AppError::not_found("node"))?;
@@ -275,9 +279,11 @@ impl ForecastPort for ForecastService {
             .cache
             .get_or_load(&key, FORECAST_TTL, || async {
                 let now = Utc::now();
-                if let Some(fc) = stored(&self.db, tenant, node_id, metric, now).await? {
+                if let Some(fc) = stored(&scoped, tenant, node_id, metric, now).await? {
                     return Ok(fc);
                 }
+                // The fit and its write go through the service's connection: `store` runs
+                // its own transaction, and the node was checked in the scope above.
                 let fc = fit(&self.db, tenant, node_id, metric, now).await?;
                 store(&self.db, &self.cache, tenant, &fc).await?;
                 Ok(fc)
@@ -295,12 +301,16 @@ impl ForecastPort for ForecastService {
     ) -> Result<DistrictForecast, AppError> {
         caller.require_read()?;
         check_horizon(horizon)?;
+        let scoped = tenant_scope::begin(&self.db, caller.tenant.id)
+            .await
+            .or_internal("opening a tenant scope")?;
         let district = districts::Entity::find_by_id(district_id)
             .filter(districts::Column::TenantId.eq(caller.tenant.id))
-            .one(&self.db)
+            .one(&scoped)
             .await
             .or_internal("reading a district")?
             .ok_or_else(|| AppError::not_found("district"))?;
+        drop(scoped);
         let key = CacheKeys::new(caller.tenant.id).district_forecast(district_id);
         let tenant = caller.tenant.id;
         let mut fc: DistrictForecast = self

@@ -6,6 +6,7 @@ pub mod lttb;
 use crate::error::OrInternal;
 use crate::storage::entities::{nodes, tenants};
 use crate::storage::sql::stmt;
+use crate::storage::tenant_scope;
 use app::ssr::{Caller, SeriesPort};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -39,14 +40,15 @@ impl SeriesService {
     }
 
     async fn rows(
-        &self,
+        db: &impl ConnectionTrait,
         tenant_id: i64,
         q: &SeriesQuery,
         resolution: Resolution,
     ) -> Result<Vec<Row>, AppError> {
         let sql = match resolution {
             Resolution::Raw => {
-                "SELECT ts, value, NULL AS min_value, NULL AS max_value, 1 AS count FROM readings \
+                "SELECT ts, value, NULL AS min_value, NULL AS max_value, CAST(1 AS BIGINT) AS count \
+                 FROM readings \
                  WHERE tenant_id = ? AND node_id = ? AND metric = ? AND ts >= ? AND ts < ? \
                  ORDER BY ts"
             }
@@ -62,7 +64,7 @@ impl SeriesService {
             }
         };
         Row::find_by_statement(stmt(
-            self.db.get_database_backend(),
+            db.get_database_backend(),
             sql,
             vec![
                 tenant_id.into(),
@@ -72,7 +74,7 @@ impl SeriesService {
                 q.to.into(),
             ],
         ))
-        .all(&self.db)
+        .all(db)
         .await
         .or_internal("reading a series")
     }
@@ -95,21 +97,24 @@ impl SeriesService {
                 format!("must be between 3 and {MAX_POINTS_LIMIT}"),
             ));
         }
+        let db = &tenant_scope::begin(&self.db, tenant_id)
+            .await
+            .or_internal("opening a tenant scope")?;
         let owned = nodes::Entity::find_by_id(q.node_id)
             .filter(nodes::Column::TenantId.eq(tenant_id))
-            .one(&self.db)
+            .one(db)
             .await
             .or_internal("checking a node")?;
         if owned.is_none() {
             return Err(AppError::not_found("node"));
         }
         let time_zone = tenants::Entity::find_by_id(tenant_id)
-            .one(&self.db)
+            .one(db)
             .await
             .or_internal("reading the tenant")?
             .map_or_else(|| "UTC".to_owned(), |t| t.time_zone);
         let resolution = Resolution::for_span(q.to - q.from);
-        let rows = self.rows(tenant_id, &q, resolution).await?;
+        let rows = Self::rows(db, tenant_id, &q, resolution).await?;
         let count: i64 = rows.iter().map(|r| r.count).sum();
         let sum: f64 = rows.iter().map(|r| r.value * r.count as f64).sum();
         let stats = SeriesStats {

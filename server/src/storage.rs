@@ -8,6 +8,7 @@ pub mod readings;
 pub mod retention;
 pub mod rollups;
 pub mod sql;
+pub mod tenant_scope;
 
 pub use connect::connect;
 

@@ -15,6 +15,7 @@ pub mod live;
 pub mod metric;
 pub mod node;
 pub mod password_policy;
+pub mod period;
 pub mod quality;
 pub mod role;
 pub mod series;

@@ -1,3 +1,5 @@
+mod period;
+
 use crate::components::error_box::ErrorBox;
 use crate::server_fns::dashboard::get_summary;
 use chrono::{DateTime, Utc};
@@ -23,6 +25,8 @@ pub fn DashboardPage() -> impl IntoView {
                 "Refresh"
             </button>
         </div>
+        <period::PeriodSection />
+        <h2 class="section-title">"Right now"</h2>
         <Transition fallback=|| view! { <p class="loading">"Loading the network…"</p> }>
             {move || Suspend::new(async move {
                 match summary.await {

@@ -1,5 +1,7 @@
 //! Numbers for the main dashboard.
 
+mod get_period;
 mod get_summary;
 
+pub use get_period::{get_period, GetPeriod};
 pub use get_summary::{get_summary, GetSummary};

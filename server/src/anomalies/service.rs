@@ -5,11 +5,13 @@ use super::store;
 use crate::auth::audit::{self, Event};
 use crate::error::OrInternal;
 use crate::storage::entities::{incidents, nodes};
+use crate::storage::tenant_scope;
 use app::ssr::{AnomaliesPort, Caller};
 use async_trait::async_trait;
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter,
 };
 use shared::anomaly::{Incident, IncidentAction, IncidentFilter, IncidentStatus};
 use shared::{AppError, Role};
@@ -26,10 +28,13 @@ pub struct AnomalyService {
 }
 
 impl AnomalyService {
-    async fn node_ids(&self, tenant_id: i64) -> Result<HashMap<String, i64>, AppError> {
+    async fn node_ids(
+        db: &impl ConnectionTrait,
+        tenant_id: i64,
+    ) -> Result<HashMap<String, i64>, AppError> {
         Ok(nodes::Entity::find()
             .filter(nodes::Column::TenantId.eq(tenant_id))
-            .all(&self.db)
+            .all(db)
             .await
             .or_internal("reading nodes")?
             .into_iter()
@@ -37,21 +42,36 @@ impl AnomalyService {
             .collect())
     }
 
-    async fn row(&self, caller: &Caller, id: i64) -> Result<incidents::Model, AppError> {
+    async fn row(
+        db: &impl ConnectionTrait,
+        caller: &Caller,
+        id: i64,
+    ) -> Result<incidents::Model, AppError> {
         incidents::Entity::find_by_id(id)
             .filter(incidents::Column::TenantId.eq(caller.tenant.id))
-            .one(&self.db)
+            .one(db)
             .await
             .or_internal("reading an incident")?
             .ok_or_else(|| AppError::not_found("incident"))
     }
 
-    async fn wire(&self, caller: &Caller, row: incidents::Model) -> Result<Incident, AppError> {
-        let ids = self.node_ids(caller.tenant.id).await?;
+    async fn wire(
+        db: &impl ConnectionTrait,
+        caller: &Caller,
+        row: incidents::Model,
+    ) -> Result<Incident, AppError> {
+        let ids = Self::node_ids(db, caller.tenant.id).await?;
         store::to_wire(row, &ids).ok_or_else(|| AppError::Internal {
             reference: "incident-kind".into(),
         })
     }
+}
+
+/// A read-only transaction that sees only `tenant_id`'s rows.
+async fn scope(db: &DatabaseConnection, tenant_id: i64) -> Result<DatabaseTransaction, AppError> {
+    tenant_scope::begin(db, tenant_id)
+        .await
+        .or_internal("opening a tenant scope")
 }
 
 #[async_trait]
@@ -62,10 +82,11 @@ impl AnomaliesPort for AnomalyService {
         filter: IncidentFilter,
     ) -> Result<Vec<Incident>, AppError> {
         caller.require_read()?;
-        let rows = store::list(&self.db, caller.tenant.id, &filter)
+        let db = &scope(&self.db, caller.tenant.id).await?;
+        let rows = store::list(db, caller.tenant.id, &filter)
             .await
             .or_internal("listing incidents")?;
-        let ids = self.node_ids(caller.tenant.id).await?;
+        let ids = Self::node_ids(db, caller.tenant.id).await?;
         Ok(rows
             .into_iter()
             .filter_map(|r| store::to_wire(r, &ids))
@@ -74,8 +95,9 @@ impl AnomaliesPort for AnomalyService {
 
     async fn get(&self, caller: &Caller, id: i64) -> Result<Incident, AppError> {
         caller.require_read()?;
-        let row = self.row(caller, id).await?;
-        self.wire(caller, row).await
+        let db = &scope(&self.db, caller.tenant.id).await?;
+        let row = Self::row(db, caller, id).await?;
+        Self::wire(db, caller, row).await
     }
 
     async fn act(
@@ -99,7 +121,10 @@ impl AnomaliesPort for AnomalyService {
                 format!("at most {MAX_COMMENT_CHARS} characters"),
             ));
         }
-        let row = self.row(caller, id).await?;
+        let (writer, txn) = tenant_scope::begin_write(&self.db, caller.tenant.id)
+            .await
+            .or_internal("opening a tenant scope")?;
+        let row = Self::row(&txn, caller, id).await?;
         let status = IncidentStatus::parse(&row.status).unwrap_or(IncidentStatus::Open);
         let now = Utc::now();
         let who = if caller.display_name.is_empty() {
@@ -142,9 +167,12 @@ impl AnomaliesPort for AnomalyService {
             }));
         }
         let saved = update
-            .update(&self.db)
+            .update(&txn)
             .await
             .or_internal("updating an incident")?;
+        let incident = Self::wire(&txn, caller, saved).await?;
+        txn.commit().await.or_internal("updating an incident")?;
+        drop(writer);
         if let Some(live) = &self.live {
             live.incidents_changed(caller.tenant.id).await;
         }
@@ -163,6 +191,6 @@ impl AnomaliesPort for AnomalyService {
             },
         )
         .await;
-        self.wire(caller, saved).await
+        Ok(incident)
     }
 }

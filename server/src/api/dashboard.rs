@@ -1,11 +1,12 @@
-//! `GET /api/v1/dashboard/summary`: the same summary the dashboard page shows.
+//! `GET /api/v1/dashboard/summary` and `/period`: the figures the dashboard page shows.
 
-use super::extract::ApiCaller;
+use super::extract::{ApiCaller, ApiQuery};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use shared::dashboard::DashboardSummary;
+use shared::period::{PeriodQuery, PeriodSummary};
 
 /// The caller's tenant at a glance: active nodes with their latest flow (L/s) and
 /// pressure (bar), and per-metric count/min/mean/max over the last 24 hours.
@@ -24,4 +25,27 @@ pub async fn summary(
     ApiCaller(caller): ApiCaller,
 ) -> Result<Json<DashboardSummary>, ApiError> {
     Ok(Json(state.services.dashboard.summary(&caller).await?))
+}
+
+/// Key figures over a period (a preset ending now, or whole days in the tenant's time zone)
+/// with the same figures over the period just before, and the network's inflow and
+/// pressure per bucket.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dashboard/period",
+    tag = "dashboard",
+    security(("bearer" = [])),
+    params(PeriodQuery),
+    responses(
+        (status = 200, description = "Figures of the caller's tenant", body = PeriodSummary),
+        (status = 401, description = "Missing or invalid token", body = shared::AppError),
+        (status = 422, description = "Malformed or inconsistent period", body = shared::AppError),
+    )
+)]
+pub async fn period(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiQuery(query): ApiQuery<PeriodQuery>,
+) -> Result<Json<PeriodSummary>, ApiError> {
+    Ok(Json(state.services.dashboard.period(&caller, query).await?))
 }

@@ -36,7 +36,10 @@ pub async fn report(
     ApiQuery(query): ApiQuery<QualityQuery>,
 ) -> Result<Json<DataQualityReport>, ApiError> {
     caller.require_read()?;
-    data_quality::stored(&state.db, caller.tenant.id, query.day)
+    let scoped = crate::storage::tenant_scope::begin(&state.db, caller.tenant.id)
+        .await
+        .or_internal("opening a tenant scope")?;
+    data_quality::stored(&scoped, caller.tenant.id, query.day)
         .await
         .or_internal("reading a data quality report")?
         .map(Json)

@@ -492,12 +492,15 @@ impl AuthPort for AuthService {
 
     async fn audit_log(&self, caller: &Caller, limit: u64) -> Result<Vec<AuditEntry>, AppError> {
         caller.require(Role::Admin)?;
+        let scoped = crate::storage::tenant_scope::begin(&self.db, caller.tenant.id)
+            .await
+            .or_internal("opening a tenant scope")?;
         Ok(audit_log::Entity::find()
             .filter(audit_log::Column::TenantId.eq(caller.tenant.id))
             .order_by_desc(audit_log::Column::At)
             .order_by_desc(audit_log::Column::Id)
             .limit(limit.clamp(1, 1_000))
-            .all(&self.db)
+            .all(&scoped)
             .await
             .or_internal("reading the audit log")?
             .into_iter()

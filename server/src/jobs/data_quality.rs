@@ -331,7 +331,7 @@ pub async fn store(
 
 /// The stored report of `day`, or the newest one.
 pub async fn stored(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     tenant_id: i64,
     day: Option<NaiveDate>,
 ) -> anyhow::Result<Option<DataQualityReport>> {
@@ -361,7 +361,10 @@ impl app::ssr::QualityPort for QualityService {
         caller: &app::ssr::Caller,
     ) -> Result<Option<DataQualityReport>, shared::AppError> {
         use crate::error::OrInternal;
-        stored(&self.0, caller.tenant.id, None)
+        let scoped = crate::storage::tenant_scope::begin(&self.0, caller.tenant.id)
+            .await
+            .or_internal("opening a tenant scope")?;
+        stored(&scoped, caller.tenant.id, None)
             .await
             .or_internal("reading a data quality report")
     }

@@ -43,6 +43,9 @@ fn run_info(r: job_runs::Model) -> JobRunInfo {
 impl JobsPort for JobsService {
     async fn jobs(&self, caller: &Caller) -> Result<Vec<JobInfo>, AppError> {
         caller.require(Role::Admin)?;
+        let scoped = crate::storage::tenant_scope::begin(&self.db, caller.tenant.id)
+            .await
+            .or_internal("opening a tenant scope")?;
         let mut out = Vec::new();
         for registered in self.scheduler.jobs() {
             let job = &registered.job;
@@ -54,7 +57,7 @@ impl JobsPort for JobsService {
                     .order_by_desc(job_runs::Column::StartedAt)
                     .order_by_desc(job_runs::Column::Id)
                     .limit(10)
-                    .all(&self.db)
+                    .all(&scoped)
                     .await
                     .or_internal("listing job runs")?
                     .into_iter()

@@ -64,15 +64,27 @@ impl DiagnosticsService {
         match applied {
             Ok(Ok(Some(row))) => {
                 let n: i64 = row.try_get("", "n").unwrap_or(0);
-                let status = if n == known {
+                // PostgreSQL's second wall between tenants (migration 000015).
+                let walled = match self.db.get_database_backend() {
+                    DbBackend::Postgres => {
+                        Some(crate::storage::tenant_scope::enforced(&self.db).await)
+                    }
+                    _ => None,
+                };
+                let status = if n == known && !matches!(walled, Some(Ok(false) | Err(_))) {
                     CheckStatus::Ok
                 } else {
                     CheckStatus::Warning
                 };
+                let rls = match walled {
+                    None => "",
+                    Some(Ok(true)) => "; row-level security on",
+                    Some(_) => "; row-level security off (the user may not use its role)",
+                };
                 check(
                     "database",
                     status,
-                    format!("{backend}; {n} of {known} migrations applied"),
+                    format!("{backend}; {n} of {known} migrations applied{rls}"),
                     latency,
                 )
             }

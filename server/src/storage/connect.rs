@@ -1,7 +1,7 @@
 //! Opening the database and bringing its schema up to date.
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use std::time::Duration;
 
 /// Connects to `url`, creating the SQLite file's folder when needed, and applies migrations.
@@ -30,6 +30,17 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         });
     let db = Database::connect(options).await?;
     Migrator::up(&db, None).await?;
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        if super::tenant_scope::enforced(&db).await? {
+            tracing::info!("row-level security on: request handlers see one tenant's rows");
+        } else {
+            tracing::warn!(
+                "row-level security is off: the database user may not create or use the role \
+                 {}; tenants are kept apart by the application's checks only",
+                migrations::TENANT_ROLE
+            );
+        }
+    }
     Ok(db)
 }
 

@@ -220,6 +220,7 @@ async fn openapi_documents_every_rest_route() {
         "GET /api/v1/events",
         "POST /api/v1/readings",
         "POST /api/v1/nodes",
+        "GET /api/v1/dashboard/period",
     ]
     .into_iter()
     .map(String::from)

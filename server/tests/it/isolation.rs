@@ -408,6 +408,7 @@ async fn no_server_function_answers_with_another_tenants_data() {
             p if p == app::server_fns::auth::Logout::PATH => continue, // ends A's own session only
             p if p == app::server_fns::auth::CurrentUser::PATH => String::new(),
             p if p == app::server_fns::dashboard::GetSummary::PATH => String::new(),
+            p if p == app::server_fns::dashboard::GetPeriod::PATH => "query[range]=7d".into(),
             p if p == app::server_fns::diagnostics::GetDiagnostics::PATH => String::new(),
             p if p == app::server_fns::series::GetSeries::PATH => series_body.clone(),
             p if p == app::server_fns::series::GetNodeChart::PATH => {
@@ -443,7 +444,7 @@ async fn no_server_function_answers_with_another_tenants_data() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 25);
+    assert_eq!(checked, 26);
     assert_b_incident_untouched(&w).await;
     // B's member and key are untouched.
     let still = server::storage::entities::memberships::Entity::find()

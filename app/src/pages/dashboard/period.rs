@@ -1,0 +1,227 @@
+//! The dashboard's period: the range picker (kept in the URL: `?range=7d`, or
+//! `?from=YYYY-MM-DD&to=YYYY-MM-DD` for whole days), the KPI ribbon with each figure's trend
+//! against the period before, and the flow analytics chart.
+
+use crate::components::echart::EChart;
+use crate::components::error_box::ErrorBox;
+use crate::components::series_chart::SeriesChart;
+use crate::components::when;
+use crate::server_fns::dashboard::get_period;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use shared::period::{PeriodQuery, PeriodSummary, PeriodView, RangePreset, Trend};
+use shared::series::SeriesPoint;
+use shared::{AppError, Metric};
+
+fn preset_label(p: RangePreset) -> &'static str {
+    match p {
+        RangePreset::Day => "24 hours",
+        RangePreset::Week => "7 days",
+        RangePreset::Month => "30 days",
+        RangePreset::Year => "1 year",
+    }
+}
+
+/// The URL's period, checked (a malformed one is the user's to fix, with the field named).
+fn period_query(
+    range: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<PeriodQuery, AppError> {
+    let range = match range.filter(|r| !r.is_empty()) {
+        None => None,
+        Some(r) => Some(
+            RangePreset::parse(&r)
+                .ok_or_else(|| AppError::validation("range", "one of 24h, 7d, 30d, 1y"))?,
+        ),
+    };
+    let day = |field: &str, v: Option<String>| -> Result<_, AppError> {
+        match v.filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| AppError::validation(field, "a day as YYYY-MM-DD")),
+        }
+    };
+    let q = PeriodQuery {
+        range,
+        from: day("from", from)?,
+        to: day("to", to)?,
+    };
+    q.custom_days()?;
+    Ok(q)
+}
+
+/// Range picker, KPI ribbon and flow chart for the period in the URL.
+#[component]
+pub fn PeriodSection() -> impl IntoView {
+    let query = use_query_map();
+    let params = move || {
+        let q = query.read();
+        (q.get("range"), q.get("from"), q.get("to"))
+    };
+    let data = Resource::new(params, |(range, from, to)| async move {
+        get_period(period_query(range, from, to)?).await
+    });
+    view! {
+        <section class="card period" aria-label="Period">
+            <RangePicker />
+            <Transition fallback=|| view! { <p class="loading">"Loading the period…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(view) => view! { <PeriodFigures view /> }.into_any(),
+                        Err(error) => view! { <ErrorBox error retry=move |_| data.refetch() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn RangePicker() -> impl IntoView {
+    let query = use_query_map();
+    let custom = move || query.read().get("from").is_some();
+    let current = move || {
+        let q = query.read();
+        match q.get("range") {
+            Some(r) => RangePreset::parse(&r),
+            None if q.get("from").is_none() => Some(RangePreset::Day),
+            None => None,
+        }
+    };
+    view! {
+        <div class="period-head">
+            <nav class="segmented" aria-label="Period" data-testid="period-picker">
+                {RangePreset::ALL
+                    .into_iter()
+                    .map(|p| {
+                        let active = move || current() == Some(p);
+                        view! {
+                            <a
+                                href=format!("/?range={}", p.as_str())
+                                class:active=active
+                                aria-current=move || active().then_some("page")
+                            >
+                                {preset_label(p)}
+                            </a>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+            <form method="get" action="/" class="custom-range" class:active=custom data-testid="custom-range">
+                <label>
+                    "From " <input type="date" name="from" required value=move || query.read().get("from").unwrap_or_default() />
+                </label>
+                <label>
+                    "to " <input type="date" name="to" required value=move || query.read().get("to").unwrap_or_default() />
+                </label>
+                <button class="btn" type="submit">"Show days"</button>
+            </form>
+        </div>
+    }
+}
+
+/// `▲ 4.2 % vs previous period`, in words as well as by arrow and colour.
+fn trend_text(t: &Trend) -> (String, &'static str) {
+    match (t.current, t.previous, t.change_pct()) {
+        (_, _, Some(pct)) if pct.abs() < 0.05 => ("= same as the previous period".into(), "flat"),
+        (_, _, Some(pct)) if pct > 0.0 => (format!("▲ {pct:.1} % vs previous period"), "up"),
+        (_, _, Some(pct)) => (format!("▼ {:.1} % vs previous period", -pct), "down"),
+        (Some(_), Some(_), None) => ("previous period was zero".into(), "flat"),
+        (Some(_), None, None) => ("no data in the previous period".into(), "flat"),
+        _ => (String::new(), "flat"),
+    }
+}
+
+#[component]
+fn TrendKpi(
+    label: &'static str,
+    trend: Trend,
+    format: fn(f64) -> String,
+    testid: &'static str,
+    empty: &'static str,
+) -> impl IntoView {
+    let (text, direction) = trend_text(&trend);
+    let previous = trend.previous.map(format).unwrap_or_else(|| "—".into());
+    view! {
+        <div class="kpi" data-testid=testid>
+            <span class="kpi-label">{label}</span>
+            <span class="kpi-value" data-testid=format!("{testid}-value")>
+                {trend.current.map(format).unwrap_or_else(|| "—".into())}
+            </span>
+            <span class=format!("kpi-trend {direction}") title=format!("Previous period: {previous}")>
+                {if trend.current.is_some() { text } else { empty.to_owned() }}
+            </span>
+        </div>
+    }
+}
+
+fn count(v: f64) -> String {
+    format!("{v:.0}")
+}
+
+fn cubic_metres(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.1} thousand m³", v / 1000.0)
+    } else {
+        format!("{v:.0} m³")
+    }
+}
+
+fn bar(v: f64) -> String {
+    Metric::Pressure.format(v)
+}
+
+fn percent(v: f64) -> String {
+    format!("{v:.1} %")
+}
+
+fn score(v: f64) -> String {
+    format!("{v:.0} / 100")
+}
+
+#[component]
+fn PeriodFigures(view: PeriodView) -> impl IntoView {
+    let PeriodView { summary, option } = view;
+    let PeriodSummary {
+        from,
+        to,
+        time_zone,
+        ..
+    } = summary.clone();
+    let history: Vec<SeriesPoint> = summary
+        .inflow
+        .iter()
+        .map(|b| SeriesPoint {
+            ts: b.ts,
+            value: b.value,
+            min: b.min,
+            max: b.max,
+        })
+        .collect();
+    let last = history.last().map_or(to, |p| p.ts);
+    let label = format!(
+        "Network inflow and mean pressure from {} to {}, with the previous period's inflow",
+        when(from),
+        when(to)
+    );
+    view! {
+        <p class="muted updated" data-testid="period-bounds">
+            {format!("{} to {} ({time_zone}); trends against the period of the same length before", when(from), when(to))}
+        </p>
+        <div class="kpis" role="group" aria-label="Key figures of the period">
+            <TrendKpi label="Nodes reporting" trend=summary.nodes_reporting format=count testid="kpi-reporting" empty="no readings in the period" />
+            <TrendKpi label="Inflow volume" trend=summary.inflow_m3 format=cubic_metres testid="kpi-volume" empty="no flow meter readings" />
+            <TrendKpi label="Average pressure" trend=summary.mean_pressure_bar format=bar testid="kpi-avg-pressure" empty="no pressure readings" />
+            <TrendKpi label="Non-revenue water" trend=summary.nrw_pct format=percent testid="kpi-nrw" empty="needs metered consumption" />
+            <TrendKpi label="Incidents detected" trend=summary.incidents format=count testid="kpi-detected" empty="" />
+            <TrendKpi label="Data quality score" trend=summary.quality_score format=score testid="kpi-quality" empty="no daily report yet" />
+        </div>
+        <h2>"Flow analytics"</h2>
+        <EChart option label=label.clone()>
+            <SeriesChart metric=Metric::FlowRate history forecast=Vec::new() now=last label />
+        </EChart>
+    }
+}
