@@ -15,7 +15,7 @@ use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::{
-    admin::AdminPage, anomalies::AnomaliesPage, dashboard::DashboardPage,
+    account::AccountPage, admin::AdminPage, anomalies::AnomaliesPage, dashboard::DashboardPage,
     diagnostics::DiagnosticsPage, incident::IncidentPage, login::LoginPage,
     monitoring::MonitoringPage, node::NodePage, not_found::NotFound, register::RegisterPage,
 };
@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/anomalies/:id") view=IncidentPage ssr=SsrMode::Async />
                     <Route path=path!("/nodes/:id") view=NodePage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/test") view=DiagnosticsPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

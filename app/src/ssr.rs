@@ -177,6 +177,13 @@ pub trait AuthPort: Send + Sync {
         &self,
         caller: &Caller,
     ) -> Result<Vec<shared::auth::TenantMembership>, AppError>;
+    /// The caller (a person) joins another tenant with an invitation code.
+    async fn join_tenant(
+        &self,
+        caller: &Caller,
+        code: &str,
+        ip: Option<String>,
+    ) -> Result<shared::auth::TenantMembership, AppError>;
     /// Makes `tenant_id` the current tenant of the session behind an access token (a
     /// membership is required).
     async fn switch_tenant(

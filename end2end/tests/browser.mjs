@@ -62,3 +62,31 @@ export async function signIn(page, password = DEMO_PASSWORD, email = DEMO_EMAIL)
   await page.fill("#password", password);
   await page.click("button[type=submit]");
 }
+
+/** Pixels drawn on the first chart canvas (alpha > 0), how many there are, and the picture. */
+export function inked(page) {
+  return page.evaluate(() => {
+    const c = document.querySelector("[data-testid=echart] canvas");
+    // Read a copy, so the chart's own canvas is never read back (Chromium warns about that).
+    const copy = document.createElement("canvas");
+    copy.width = c.width;
+    copy.height = c.height;
+    const ctx = copy.getContext("2d", { willReadFrequently: true });
+    ctx.drawImage(c, 0, 0);
+    const { data } = ctx.getImageData(0, 0, c.width, c.height);
+    let inked = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0) inked += 1;
+    return { inked, total: data.length / 4, png: c.toDataURL() };
+  });
+}
+
+/** A bearer token of the demo administrator, through the REST login. */
+export async function apiToken(email = DEMO_EMAIL, password = DEMO_PASSWORD) {
+  const login = await fetch(`${BASE_URL}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  if (login.status !== 200) throw new Error(`REST login answered ${login.status}`);
+  return (await login.json()).access_token;
+}

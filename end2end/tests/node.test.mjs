@@ -3,7 +3,7 @@
 // picker through the URL.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, DEMO_EMAIL, DEMO_PASSWORD, launch, screenshot, signIn, watchedPage } from "./browser.mjs";
+import { BASE_URL, DEMO_EMAIL, DEMO_PASSWORD, inked, launch, screenshot, signIn, watchedPage } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -124,20 +124,3 @@ test("the node page charts the history and the forecast band, and its range foll
   assert.deepEqual(problems, []);
   await context.close();
 });
-
-/** Pixels drawn on the chart's canvas (alpha > 0), how many there are, and the picture. */
-function inked(page) {
-  return page.evaluate(() => {
-    const c = document.querySelector("[data-testid=echart] canvas");
-    // Read a copy, so the chart's own canvas is never read back (Chromium warns about that).
-    const copy = document.createElement("canvas");
-    copy.width = c.width;
-    copy.height = c.height;
-    const ctx = copy.getContext("2d", { willReadFrequently: true });
-    ctx.drawImage(c, 0, 0);
-    const { data } = ctx.getImageData(0, 0, c.width, c.height);
-    let inked = 0;
-    for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0) inked += 1;
-    return { inked, total: data.length / 4, png: c.toDataURL() };
-  });
-}

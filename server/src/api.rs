@@ -69,6 +69,7 @@ pub fn documented(json_limit: usize, import_limit: usize) -> OpenApiRouter<AppSt
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::register))
         .routes(routes!(auth::invite))
+        .routes(routes!(auth::join))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(auth::tenants))

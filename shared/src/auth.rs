@@ -98,6 +98,28 @@ pub struct TenantMembership {
     pub role: Role,
 }
 
+/// Joining another tenant with an invitation code (`POST /api/v1/auth/join`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct JoinRequest {
+    /// The code an admin of that tenant created.
+    pub code: String,
+}
+
+impl std::fmt::Debug for JoinRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JoinRequest").finish_non_exhaustive()
+    }
+}
+
+/// What every signed-in page needs: who is signed in, and every tenant they may switch to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentSession {
+    /// The person, their current tenant and role.
+    pub user: SessionUser,
+    /// Every tenant they belong to, with their role in each.
+    pub tenants: Vec<TenantMembership>,
+}
+
 /// One audit log entry as admins read it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {

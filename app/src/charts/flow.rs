@@ -21,9 +21,11 @@ pub fn flow_option(s: &PeriodSummary) -> String {
     let shift = s.from - s.previous_from;
     let flow_axis = format!("{} ({})", Metric::FlowRate.label(), Metric::FlowRate.unit());
     let pressure_axis = format!("{} ({})", Metric::Pressure.label(), Metric::Pressure.unit());
+    // A line needs two points: with fewer, mark the points themselves.
+    let sparse = |n: usize| n < 3;
     let chart = time_chart(tz, "network-flow")
         .legend(Legend::new().top(0).data(vec![INFLOW, PREVIOUS, PRESSURE]))
-        .grid(Grid::new().left(64).right(64).top(40).bottom(72))
+        .grid(Grid::new().left(64).right(64).top(64).bottom(72))
         .y_axis(
             Axis::new()
                 .type_(AxisType::Value)
@@ -40,7 +42,7 @@ pub fn flow_option(s: &PeriodSummary) -> String {
         .series(
             Line::new()
                 .name(INFLOW)
-                .show_symbol(false)
+                .show_symbol(sparse(s.inflow.len()))
                 .line_style(LineStyle::new().width(1.5))
                 .area_style(AreaStyle::new().opacity(0.12))
                 .data(
@@ -53,7 +55,7 @@ pub fn flow_option(s: &PeriodSummary) -> String {
         .series(
             Line::new()
                 .name(PREVIOUS)
-                .show_symbol(false)
+                .show_symbol(sparse(s.previous_inflow.len()))
                 .line_style(LineStyle::new().width(1).type_(LineStyleType::Dashed))
                 .data(
                     s.previous_inflow
@@ -66,7 +68,7 @@ pub fn flow_option(s: &PeriodSummary) -> String {
             Line::new()
                 .name(PRESSURE)
                 .y_axis_index(1)
-                .show_symbol(false)
+                .show_symbol(sparse(s.pressure.len()))
                 .line_style(LineStyle::new().width(1.5))
                 .data(
                     s.pressure

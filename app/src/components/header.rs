@@ -1,11 +1,11 @@
 use crate::components::tenant_switcher::TenantSwitcher;
 use crate::server_fns::auth::Logout;
 use leptos::prelude::*;
-use shared::auth::SessionUser;
+use shared::auth::{SessionUser, TenantMembership};
 
 /// Top bar: product name, current tenant, signed-in user and sign-out.
 #[component]
-pub fn Header(user: SessionUser) -> impl IntoView {
+pub fn Header(user: SessionUser, tenants: Vec<TenantMembership>) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     // Only admins get the link; the page and every action check the role again.
     let is_admin = user.role == shared::Role::Admin;
@@ -24,12 +24,12 @@ pub fn Header(user: SessionUser) -> impl IntoView {
                     <a href="/test">"Diagnostics"</a>
                 </Show>
             </nav>
-            <TenantSwitcher current=user.tenant.clone() />
+            <TenantSwitcher current=user.tenant.clone() memberships=tenants />
             <div class="user-menu">
-                <span class="user" data-testid="user-email">
+                <a class="user" href="/account" data-testid="user-email" title="Your tenants and roles">
                     {user.display_name.clone()}
                     <small class="muted">" · " {user.role.as_str()}</small>
-                </span>
+                </a>
                 <ActionForm action=logout>
                     <button class="btn btn-ghost" type="submit">"Sign out"</button>
                 </ActionForm>

@@ -1,12 +1,12 @@
-use crate::server_fns::auth::{list_tenants, SwitchTenant};
+use crate::server_fns::auth::SwitchTenant;
 use leptos::prelude::*;
-use shared::auth::TenantRef;
+use shared::auth::{TenantMembership, TenantRef};
 
 /// The current tenant, and for people in several tenants a switcher. After a switch the page
-/// reloads, so every widget shows the new tenant's data.
+/// reloads, so every widget shows the new tenant's data. The memberships come with the
+/// signed-in user (one resource for the whole page shell).
 #[component]
-pub fn TenantSwitcher(current: TenantRef) -> impl IntoView {
-    let tenants = Resource::new(|| (), |_| list_tenants());
+pub fn TenantSwitcher(current: TenantRef, memberships: Vec<TenantMembership>) -> impl IntoView {
     let switch = ServerAction::<SwitchTenant>::new();
     Effect::new(move |_| {
         if let Some(Ok(_)) = switch.value().get() {
@@ -16,43 +16,32 @@ pub fn TenantSwitcher(current: TenantRef) -> impl IntoView {
             }
         }
     });
-    let name = current.name.clone();
-    view! {
-        <Suspense fallback=move || view! { <span class="tenant">{name.clone()}</span> }>
-            {move || Suspend::new({
-                let current = current.clone();
-                async move {
-                    let memberships = tenants.await.unwrap_or_default();
-                    if memberships.len() < 2 {
-                        return view! {
-                            <span class="tenant" title="Current tenant" data-testid="tenant-name">
-                                {current.name.clone()}
-                            </span>
-                        }
-                        .into_any();
-                    }
-                    view! {
-                        <ActionForm action=switch attr:class="tenant-switcher">
-                            <label for="tenant-select" class="sr-only">"Tenant"</label>
-                            <select id="tenant-select" name="tenant_id" data-testid="tenant-select">
-                                {memberships
-                                    .into_iter()
-                                    .map(|m| {
-                                        let selected = m.tenant.id == current.id;
-                                        view! {
-                                            <option value=m.tenant.id.to_string() selected=selected>
-                                                {m.tenant.name} " (" {m.role.as_str()} ")"
-                                            </option>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </select>
-                            <button class="btn btn-ghost" type="submit">"Switch"</button>
-                        </ActionForm>
-                    }
-                    .into_any()
-                }
-            })}
-        </Suspense>
+    if memberships.len() < 2 {
+        return view! {
+            <span class="tenant" title="Current tenant" data-testid="tenant-name">
+                {current.name}
+            </span>
+        }
+        .into_any();
     }
+    view! {
+        <ActionForm action=switch attr:class="tenant-switcher">
+            <label for="tenant-select" class="sr-only">"Tenant"</label>
+            <select id="tenant-select" name="tenant_id" data-testid="tenant-select">
+                {memberships
+                    .into_iter()
+                    .map(|m| {
+                        let selected = m.tenant.id == current.id;
+                        view! {
+                            <option value=m.tenant.id.to_string() selected=selected>
+                                {m.tenant.name} " (" {m.role.as_str()} ")"
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            <button class="btn btn-ghost" type="submit">"Switch"</button>
+        </ActionForm>
+    }
+    .into_any()
 }

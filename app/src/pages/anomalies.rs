@@ -70,7 +70,7 @@ pub fn AnomaliesPage() -> impl IntoView {
         </section>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let can_act = matches!(user.await, Ok(Some(u)) if u.role.at_least(Role::Operator));
+                let can_act = matches!(user.await, Ok(Some(s)) if s.user.role.at_least(Role::Operator));
                 match incidents.await {
                     Ok(list) if list.is_empty() => view! {
                         <p class="empty" data-testid="no-incidents">

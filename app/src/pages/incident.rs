@@ -73,7 +73,7 @@ pub fn IncidentPage() -> impl IntoView {
         <Title text="Incident" />
         <Transition fallback=|| view! { <p class="loading">"Loading the incident…"</p> }>
             {move || Suspend::new(async move {
-                let can_act = matches!(user.await, Ok(Some(u)) if u.role.at_least(Role::Operator));
+                let can_act = matches!(user.await, Ok(Some(s)) if s.user.role.at_least(Role::Operator));
                 match data.await {
                     Ok(d) => view! { <IncidentView data=d can_act act /> }.into_any(),
                     Err(error) => view! { <ErrorBox error retry=move |_| data.refetch() /> }.into_any(),

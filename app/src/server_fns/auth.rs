@@ -1,6 +1,7 @@
 //! Signing in and out, and who is signed in.
 
 mod current_user;
+mod join_tenant;
 mod list_tenants;
 mod login;
 mod logout;
@@ -8,6 +9,7 @@ mod register;
 mod switch_tenant;
 
 pub use current_user::{current_user, CurrentUser};
+pub use join_tenant::{join_tenant, JoinTenant};
 pub use list_tenants::{list_tenants, ListTenants};
 pub use login::{login, Login};
 pub use logout::{logout, Logout};

@@ -209,6 +209,34 @@ pub async fn register(
     ))
 }
 
+/// The caller joins another tenant with an invitation code its admin created; the current
+/// tenant stays as it was (switch with `X-Tenant-ID` or the tenant switcher).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/join",
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = shared::auth::JoinRequest,
+    responses(
+        (status = 201, description = "Joined: the tenant and the role there", body = TenantMembership),
+        (status = 403, description = "API keys cannot join tenants", body = shared::AppError),
+        (status = 422, description = "Code invalid, used, expired, or of a tenant already joined", body = shared::AppError),
+    )
+)]
+pub async fn join(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<shared::auth::JoinRequest>,
+) -> Result<(axum::http::StatusCode, Json<TenantMembership>), ApiError> {
+    let joined = state
+        .services
+        .auth
+        .join_tenant(&caller, &body.code, ip)
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(joined)))
+}
+
 /// Creates an invitation code to the current tenant with a role (admin); valid 7 days, once.
 #[utoipa::path(
     post,

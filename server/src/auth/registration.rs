@@ -11,7 +11,9 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
     EntityTrait, QueryFilter,
 };
-use shared::auth::{CreatedInvitation, Enrolment, NewInvitation, RegisterRequest};
+use shared::auth::{
+    CreatedInvitation, Enrolment, NewInvitation, RegisterRequest, TenantMembership, TenantRef,
+};
 use shared::{password_policy, validate, AppError, Role};
 
 /// How long an invitation code works.
@@ -130,23 +132,7 @@ pub async fn register(
             (tenant.id, Role::Admin, "register_tenant")
         }
         Enrolment::Join { code } => {
-            let invitation = invitations::Entity::find()
-                .filter(invitations::Column::CodeHash.eq(token::digest(code.trim())))
-                .filter(invitations::Column::UsedAt.is_null())
-                .filter(invitations::Column::ExpiresAt.gt(now))
-                .one(&txn)
-                .await
-                .or_internal("checking an invitation")?
-                .ok_or_else(|| AppError::validation("code", "is invalid, used or expired"))?;
-            let role = invitation
-                .role
-                .parse::<Role>()
-                .or_internal("reading an invitation")?;
-            let tenant_id = invitation.tenant_id;
-            let mut used: invitations::ActiveModel = invitation.into();
-            used.used_at = Set(Some(now));
-            used.used_by = Set(Some(user.id));
-            used.update(&txn).await.or_internal("using an invitation")?;
+            let (tenant_id, role) = redeem(&txn, &code, user.id).await?;
             (tenant_id, role, "register_invited")
         }
     };
@@ -173,6 +159,100 @@ pub async fn register(
     )
     .await;
     Ok((user.id, tenant_id))
+}
+
+/// Uses up a valid invitation `code` for `user_id`: its tenant and role. Refuses a code
+/// of a tenant the user already belongs to, and leaves that code unused.
+async fn redeem(
+    txn: &DatabaseTransaction,
+    code: &str,
+    user_id: i64,
+) -> Result<(i64, Role), AppError> {
+    let now = Utc::now();
+    let invitation = invitations::Entity::find()
+        .filter(invitations::Column::CodeHash.eq(token::digest(code.trim())))
+        .filter(invitations::Column::UsedAt.is_null())
+        .filter(invitations::Column::ExpiresAt.gt(now))
+        .one(txn)
+        .await
+        .or_internal("checking an invitation")?
+        .ok_or_else(|| AppError::validation("code", "is invalid, used or expired"))?;
+    let member = memberships::Entity::find_by_id((user_id, invitation.tenant_id))
+        .one(txn)
+        .await
+        .or_internal("checking a membership")?;
+    if member.is_some() {
+        return Err(AppError::validation(
+            "code",
+            "you already belong to this tenant",
+        ));
+    }
+    let role = invitation
+        .role
+        .parse::<Role>()
+        .or_internal("reading an invitation")?;
+    let tenant_id = invitation.tenant_id;
+    let mut used: invitations::ActiveModel = invitation.into();
+    used.used_at = Set(Some(now));
+    used.used_by = Set(Some(user_id));
+    used.update(txn).await.or_internal("using an invitation")?;
+    Ok((tenant_id, role))
+}
+
+/// A signed-in person joins another tenant with an invitation code (people may belong to
+/// several tenants, with a role in each). Their current tenant does not change.
+pub async fn join(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    code: &str,
+    ip: Option<String>,
+) -> Result<TenantMembership, AppError> {
+    if caller.api_key.is_some() {
+        return Err(AppError::Forbidden);
+    }
+    if code.trim().is_empty() {
+        return Err(AppError::validation("code", "is required"));
+    }
+    let (writer, txn) = crate::storage::begin_write(db)
+        .await
+        .or_internal("joining a tenant")?;
+    let (tenant_id, role) = redeem(&txn, code, caller.user_id).await?;
+    memberships::ActiveModel {
+        user_id: Set(caller.user_id),
+        tenant_id: Set(tenant_id),
+        role: Set(role.as_str().into()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await
+    .or_internal("creating a membership")?;
+    let tenant = tenants::Entity::find_by_id(tenant_id)
+        .one(&txn)
+        .await
+        .or_internal("reading a tenant")?
+        .ok_or_else(|| AppError::not_found("tenant"))?;
+    txn.commit().await.or_internal("joining a tenant")?;
+    drop(writer);
+    audit::record(
+        db,
+        Event {
+            tenant_id: Some(tenant_id),
+            user_id: Some(caller.user_id),
+            actor: &caller.email,
+            action: "join_tenant",
+            target: Some(role.as_str().into()),
+            ip,
+        },
+    )
+    .await;
+    Ok(TenantMembership {
+        tenant: TenantRef {
+            id: tenant.id,
+            slug: tenant.slug,
+            name: tenant.name,
+        },
+        role,
+    })
 }
 
 /// Creates an invitation to the caller's tenant.

@@ -440,6 +440,15 @@ impl AuthPort for AuthService {
         self.memberships(caller.user_id, None).await
     }
 
+    async fn join_tenant(
+        &self,
+        caller: &Caller,
+        code: &str,
+        ip: Option<String>,
+    ) -> Result<TenantMembership, AppError> {
+        registration::join(&self.db, caller, code, ip).await
+    }
+
     async fn switch_tenant(
         &self,
         access_token: &str,

@@ -222,6 +222,9 @@ fn rest_body(method: &Method, path: &str, b_node: i64) -> Option<(&'static str, 
             Some(("application/json", r#"{"role":"viewer"}"#.to_owned()))
         }
         ("DELETE", "/api/v1/members/{id}") => None,
+        ("POST", "/api/v1/auth/join") => {
+            Some(("application/json", r#"{"code":"not-a-code"}"#.to_owned()))
+        }
         ("POST", "/api/v1/invitations") => {
             Some(("application/json", r#"{"role":"admin"}"#.to_owned()))
         }
@@ -407,8 +410,9 @@ async fn no_server_function_answers_with_another_tenants_data() {
             p if p == app::server_fns::auth::Register::PATH => continue, // public: new account
             p if p == app::server_fns::auth::Logout::PATH => continue, // ends A's own session only
             p if p == app::server_fns::auth::CurrentUser::PATH => String::new(),
+            p if p == app::server_fns::auth::JoinTenant::PATH => "code=not-a-code".into(),
             p if p == app::server_fns::dashboard::GetSummary::PATH => String::new(),
-            p if p == app::server_fns::dashboard::GetPeriod::PATH => "query[range]=7d".into(),
+            p if p == app::server_fns::dashboard::GetPeriod::PATH => "range=7d".into(),
             p if p == app::server_fns::diagnostics::GetDiagnostics::PATH => String::new(),
             p if p == app::server_fns::series::GetSeries::PATH => series_body.clone(),
             p if p == app::server_fns::series::GetNodeChart::PATH => {
@@ -439,12 +443,19 @@ async fn no_server_function_answers_with_another_tenants_data() {
             );
         } else if path == app::server_fns::auth::SwitchTenant::PATH {
             assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text());
+        } else if path == app::server_fns::auth::JoinTenant::PATH {
+            assert_eq!(
+                reply.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{}",
+                reply.text()
+            );
         } else {
             assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text());
         }
         checked += 1;
     }
-    assert_eq!(checked, 26);
+    assert_eq!(checked, 27);
     assert_b_incident_untouched(&w).await;
     // B's member and key are untouched.
     let still = server::storage::entities::memberships::Entity::find()

@@ -62,7 +62,8 @@ pub fn PeriodSection() -> impl IntoView {
         (q.get("range"), q.get("from"), q.get("to"))
     };
     let data = Resource::new(params, |(range, from, to)| async move {
-        get_period(period_query(range, from, to)?).await
+        let q = period_query(range, from, to)?;
+        get_period(q.range, q.from, q.to).await
     });
     view! {
         <section class="card period" aria-label="Period">
@@ -126,6 +127,7 @@ fn RangePicker() -> impl IntoView {
 /// `▲ 4.2 % vs previous period`, in words as well as by arrow and colour.
 fn trend_text(t: &Trend) -> (String, &'static str) {
     match (t.current, t.previous, t.change_pct()) {
+        (Some(a), Some(b), _) if a == b => ("= same as the previous period".into(), "flat"),
         (_, _, Some(pct)) if pct.abs() < 0.05 => ("= same as the previous period".into(), "flat"),
         (_, _, Some(pct)) if pct > 0.0 => (format!("▲ {pct:.1} % vs previous period"), "up"),
         (_, _, Some(pct)) => (format!("▼ {:.1} % vs previous period", -pct), "down"),
@@ -162,12 +164,18 @@ fn count(v: f64) -> String {
     format!("{v:.0}")
 }
 
+/// Whole cubic metres with thin spaces between thousands: `24 312 m³`.
 fn cubic_metres(v: f64) -> String {
-    if v >= 10_000.0 {
-        format!("{:.1} thousand m³", v / 1000.0)
-    } else {
-        format!("{v:.0} m³")
+    let digits = format!("{:.0}", v.abs());
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push('\u{2009}');
+        }
+        grouped.push(c);
     }
+    let sign = if v < -0.5 { "-" } else { "" };
+    format!("{sign}{grouped} m³")
 }
 
 fn bar(v: f64) -> String {
@@ -209,7 +217,11 @@ fn PeriodFigures(view: PeriodView) -> impl IntoView {
     );
     view! {
         <p class="muted updated" data-testid="period-bounds">
-            {format!("{} to {} ({time_zone}); trends against the period of the same length before", when(from), when(to))}
+            {format!(
+                "{} to {}; each trend compares with the period of the same length before. Chart times in {time_zone}.",
+                when(from),
+                when(to),
+            )}
         </p>
         <div class="kpis" role="group" aria-label="Key figures of the period">
             <TrendKpi label="Nodes reporting" trend=summary.nodes_reporting format=count testid="kpi-reporting" empty="no readings in the period" />
@@ -223,5 +235,47 @@ fn PeriodFigures(view: PeriodView) -> impl IntoView {
         <EChart option label=label.clone()>
             <SeriesChart metric=Metric::FlowRate history forecast=Vec::new() now=last label />
         </EChart>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn volumes_are_grouped_by_thousands() {
+        assert_eq!(cubic_metres(24_312.4), "24\u{2009}312 m³");
+        assert_eq!(cubic_metres(1_234_567.0), "1\u{2009}234\u{2009}567 m³");
+        assert_eq!(cubic_metres(999.0), "999 m³");
+        assert_eq!(cubic_metres(-1500.0), "-1\u{2009}500 m³");
+    }
+
+    #[test]
+    fn trends_are_told_in_words() {
+        let t = |current, previous| trend_text(&Trend { current, previous });
+        assert_eq!(
+            t(Some(110.0), Some(100.0)),
+            ("▲ 10.0 % vs previous period".into(), "up")
+        );
+        assert_eq!(
+            t(Some(90.0), Some(100.0)),
+            ("▼ 10.0 % vs previous period".into(), "down")
+        );
+        assert_eq!(t(Some(0.0), Some(0.0)).1, "flat");
+        assert_eq!(t(Some(3.0), None).0, "no data in the previous period");
+    }
+
+    #[test]
+    fn url_periods_are_checked() {
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(
+            period_query(s("7d"), None, None).unwrap().range,
+            Some(RangePreset::Week)
+        );
+        assert!(period_query(s("2w"), None, None).is_err());
+        let q = period_query(None, s("2026-11-01"), s("2026-11-03")).unwrap();
+        assert_eq!(q.to, "2026-11-03".parse().ok());
+        assert!(period_query(None, s("2026-11-03"), s("2026-11-01")).is_err());
+        assert!(period_query(None, s("yesterday"), s("2026-11-01")).is_err());
     }
 }

@@ -1,15 +1,23 @@
+use chrono::NaiveDate;
 use leptos::prelude::*;
-use shared::period::{PeriodQuery, PeriodView};
+use shared::period::{PeriodView, RangePreset};
 use shared::AppError;
 
 /// The dashboard's figures over a period against the period before, and the flow analytics
-/// chart drawing the network's inflow and pressure through it.
+/// chart drawing the network's inflow and pressure through it. The arguments are those of
+/// [`shared::period::PeriodQuery`], flat, so that an all-default period encodes (as nothing) and decodes.
 #[server]
-pub async fn get_period(query: PeriodQuery) -> Result<PeriodView, AppError> {
+pub async fn get_period(
+    range: Option<RangePreset>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<PeriodView, AppError> {
     use crate::ssr::{caller, services, with_status};
+    use shared::period::PeriodQuery;
     with_status(
         async {
             let caller = caller().await?;
+            let query = PeriodQuery { range, from, to };
             let summary = services()?.dashboard.period(&caller, query).await?;
             let option = crate::charts::flow::flow_option(&summary);
             Ok(PeriodView { summary, option })
