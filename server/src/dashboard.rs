@@ -75,9 +75,7 @@ impl DashboardService {
     /// Every active node of the tenant with its latest flow and pressure, from
     /// `latest_readings` (one row per node and metric: no history is scanned).
     pub async fn nodes_latest(&self, tenant_id: i64) -> Result<Vec<NodeLatest>, AppError> {
-        let db = &tenant_scope::begin(&self.db, tenant_id)
-            .await
-            .or_internal("opening a tenant scope")?;
+        let db = &tenant_scope::open(&self.db, tenant_id).await?;
         Self::nodes_latest_in(db, tenant_id).await
     }
 
@@ -131,9 +129,7 @@ impl DashboardService {
         tenant_slug: &str,
         now: DateTime<Utc>,
     ) -> Result<DashboardSummary, AppError> {
-        let db = &tenant_scope::begin(&self.db, tenant_id)
-            .await
-            .or_internal("opening a tenant scope")?;
+        let db = &tenant_scope::open(&self.db, tenant_id).await?;
         let backend = db.get_database_backend();
         let window_start = now - Duration::hours(24);
         let node_count = CountRow::find_by_statement(stmt(

@@ -323,9 +323,7 @@ impl EfficiencyPort for EfficiencyService {
                 "range too long for this period (hours: 93 days, days: 10 years)",
             ));
         }
-        let scoped = tenant_scope::begin(&self.db, caller.tenant.id)
-            .await
-            .or_internal("opening a tenant scope")?;
+        let scoped = tenant_scope::open(&self.db, caller.tenant.id).await?;
         Ok(ne::Entity::find()
             .filter(ne::Column::TenantId.eq(caller.tenant.id))
             .filter(ne::Column::District.eq(q.district.unwrap_or_default()))

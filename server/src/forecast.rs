@@ -264,9 +264,7 @@ impl ForecastPort for ForecastService {
     ) -> Result<Forecast, AppError> {
         caller.require_read()?;
         check_horizon(horizon)?;
-        let scoped = tenant_scope::begin(&self.db, caller.tenant.id)
-            .await
-            .or_internal("opening a tenant scope")?;
+        let scoped = tenant_scope::open(&self.db, caller.tenant.id).await?;
         nodes::Entity::find_by_id(node_id)
             .filter(nodes::Column::TenantId.eq(caller.tenant.id))
             .one(&scoped)
@@ -301,9 +299,7 @@ impl ForecastPort for ForecastService {
     ) -> Result<DistrictForecast, AppError> {
         caller.require_read()?;
         check_horizon(horizon)?;
-        let scoped = tenant_scope::begin(&self.db, caller.tenant.id)
-            .await
-            .or_internal("opening a tenant scope")?;
+        let scoped = tenant_scope::open(&self.db, caller.tenant.id).await?;
         let district = districts::Entity::find_by_id(district_id)
             .filter(districts::Column::TenantId.eq(caller.tenant.id))
             .one(&scoped)

@@ -97,9 +97,7 @@ impl SeriesService {
                 format!("must be between 3 and {MAX_POINTS_LIMIT}"),
             ));
         }
-        let db = &tenant_scope::begin(&self.db, tenant_id)
-            .await
-            .or_internal("opening a tenant scope")?;
+        let db = &tenant_scope::open(&self.db, tenant_id).await?;
         let owned = nodes::Entity::find_by_id(q.node_id)
             .filter(nodes::Column::TenantId.eq(tenant_id))
             .one(db)

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter,
+    EntityTrait, QueryFilter,
 };
 use shared::anomaly::{Incident, IncidentAction, IncidentFilter, IncidentStatus};
 use shared::{AppError, Role};
@@ -67,13 +67,6 @@ impl AnomalyService {
     }
 }
 
-/// A read-only transaction that sees only `tenant_id`'s rows.
-async fn scope(db: &DatabaseConnection, tenant_id: i64) -> Result<DatabaseTransaction, AppError> {
-    tenant_scope::begin(db, tenant_id)
-        .await
-        .or_internal("opening a tenant scope")
-}
-
 #[async_trait]
 impl AnomaliesPort for AnomalyService {
     async fn list(
@@ -82,7 +75,7 @@ impl AnomaliesPort for AnomalyService {
         filter: IncidentFilter,
     ) -> Result<Vec<Incident>, AppError> {
         caller.require_read()?;
-        let db = &scope(&self.db, caller.tenant.id).await?;
+        let db = &tenant_scope::open(&self.db, caller.tenant.id).await?;
         let rows = store::list(db, caller.tenant.id, &filter)
             .await
             .or_internal("listing incidents")?;
@@ -95,7 +88,7 @@ impl AnomaliesPort for AnomalyService {
 
     async fn get(&self, caller: &Caller, id: i64) -> Result<Incident, AppError> {
         caller.require_read()?;
-        let db = &scope(&self.db, caller.tenant.id).await?;
+        let db = &tenant_scope::open(&self.db, caller.tenant.id).await?;
         let row = Self::row(db, caller, id).await?;
         Self::wire(db, caller, row).await
     }

@@ -36,9 +36,7 @@ pub async fn report(
     ApiQuery(query): ApiQuery<QualityQuery>,
 ) -> Result<Json<DataQualityReport>, ApiError> {
     caller.require_read()?;
-    let scoped = crate::storage::tenant_scope::begin(&state.db, caller.tenant.id)
-        .await
-        .or_internal("opening a tenant scope")?;
+    let scoped = crate::storage::tenant_scope::open(&state.db, caller.tenant.id).await?;
     data_quality::stored(&scoped, caller.tenant.id, query.day)
         .await
         .or_internal("reading a data quality report")?

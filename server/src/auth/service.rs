@@ -501,9 +501,7 @@ impl AuthPort for AuthService {
 
     async fn audit_log(&self, caller: &Caller, limit: u64) -> Result<Vec<AuditEntry>, AppError> {
         caller.require(Role::Admin)?;
-        let scoped = crate::storage::tenant_scope::begin(&self.db, caller.tenant.id)
-            .await
-            .or_internal("opening a tenant scope")?;
+        let scoped = crate::storage::tenant_scope::open(&self.db, caller.tenant.id).await?;
         Ok(audit_log::Entity::find()
             .filter(audit_log::Column::TenantId.eq(caller.tenant.id))
             .order_by_desc(audit_log::Column::At)

@@ -170,9 +170,7 @@ pub async fn summary(
     q: &PeriodQuery,
     now: DateTime<Utc>,
 ) -> Result<PeriodSummary, AppError> {
-    let scoped = &tenant_scope::begin(db, tenant_id)
-        .await
-        .or_internal("opening a tenant scope")?;
+    let scoped = &tenant_scope::open(db, tenant_id).await?;
     let time_zone = tenants::Entity::find_by_id(tenant_id)
         .one(scoped)
         .await

@@ -361,9 +361,7 @@ impl app::ssr::QualityPort for QualityService {
         caller: &app::ssr::Caller,
     ) -> Result<Option<DataQualityReport>, shared::AppError> {
         use crate::error::OrInternal;
-        let scoped = crate::storage::tenant_scope::begin(&self.0, caller.tenant.id)
-            .await
-            .or_internal("opening a tenant scope")?;
+        let scoped = crate::storage::tenant_scope::open(&self.0, caller.tenant.id).await?;
         stored(&scoped, caller.tenant.id, None)
             .await
             .or_internal("reading a data quality report")

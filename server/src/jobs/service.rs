@@ -43,9 +43,7 @@ fn run_info(r: job_runs::Model) -> JobRunInfo {
 impl JobsPort for JobsService {
     async fn jobs(&self, caller: &Caller) -> Result<Vec<JobInfo>, AppError> {
         caller.require(Role::Admin)?;
-        let scoped = crate::storage::tenant_scope::begin(&self.db, caller.tenant.id)
-            .await
-            .or_internal("opening a tenant scope")?;
+        let scoped = crate::storage::tenant_scope::open(&self.db, caller.tenant.id).await?;
         let mut out = Vec::new();
         for registered in self.scheduler.jobs() {
             let job = &registered.job;

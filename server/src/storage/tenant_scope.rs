@@ -36,6 +36,18 @@ pub async fn begin(db: &DatabaseConnection, tenant_id: i64) -> Result<DatabaseTr
     Ok(txn)
 }
 
+/// [`begin`] for request handlers: a failure is an internal error (logged in full, opaque to
+/// the caller).
+pub async fn open(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+) -> Result<DatabaseTransaction, shared::AppError> {
+    use crate::error::OrInternal;
+    begin(db, tenant_id)
+        .await
+        .or_internal("opening a tenant scope")
+}
+
 /// [`begin`] for a transaction that will write: on SQLite it takes the write lock first
 /// (see [`super::begin_write`]); keep the guard until the transaction ends.
 pub async fn begin_write(
