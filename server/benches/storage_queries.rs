@@ -31,18 +31,21 @@ fn report(label: &str, mut ms: Vec<f64>) {
     );
 }
 
-async fn time<F, Fut, T>(runs: usize, mut f: F) -> Vec<f64>
+/// Milliseconds of each of `runs` calls of `f` after 10 warm-up calls. Every call must
+/// succeed: a failing query is fast, and timing it would report a number for nothing.
+async fn time<F, Fut, T, E>(runs: usize, mut f: F) -> Vec<f64>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = T>,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: std::fmt::Debug,
 {
     for _ in 0..10 {
-        f().await; // warm-up
+        f().await.expect("the measured query failed"); // warm-up
     }
     let mut out = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();
-        f().await;
+        f().await.expect("the measured query failed");
         out.push(t.elapsed().as_secs_f64() * 1e3);
     }
     out
