@@ -6,7 +6,7 @@ use crate::support::*;
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
-use server::storage::entities::{data_quality_reports, incidents, network_efficiency};
+use server::storage::entities::{data_quality_reports, network_efficiency};
 use server::storage::readings::{upsert, NewReading};
 use shared::period::{PeriodQuery, RangePreset};
 use shared::Metric;
@@ -75,29 +75,6 @@ fn mean_pressure(rows: &[NewReading], from: DateTime<Utc>, to: DateTime<Utc>) ->
     v.iter().sum::<f64>() / v.len() as f64
 }
 
-async fn incident(db: &DatabaseConnection, tenant: i64, n: i64, detected: DateTime<Utc>) {
-    incidents::ActiveModel {
-        tenant_id: Set(tenant),
-        uid: Set(format!("leak:D1@{n}")),
-        dedupe_key: Set(format!("leak:D1:{n}")),
-        kind: Set("leak".into()),
-        severity: Set("major".into()),
-        status: Set("open".into()),
-        district: Set(Some("D1".into())),
-        started_at: Set(detected),
-        detected_at: Set(detected),
-        last_seen_at: Set(detected),
-        ended_at: Set(None),
-        score: Set(5.0),
-        affected: Set("[]".into()),
-        explanation: Set("test".into()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .unwrap();
-}
-
 async fn efficiency(
     db: &DatabaseConnection,
     tenant: i64,
@@ -160,9 +137,12 @@ async fn figures_follow_the_stored_rows(t: TestDb) {
         now + Duration::hours(1) - day * 2,
         now + Duration::hours(1),
     );
-    incident(&t.db, tenant, 1, now - Duration::hours(2)).await;
-    incident(&t.db, tenant, 2, now - Duration::hours(5)).await;
-    incident(&t.db, tenant, 3, now - Duration::hours(30)).await;
+    // Detected 2 h and 5 h ago (this period) and 30 h ago (the one before); `insert_leak`
+    // detects 30 minutes after the start.
+    for (node, detected) in [("P1", 2), ("P2", 5), ("F1", 30)] {
+        let started = now - Duration::hours(detected) - Duration::minutes(30);
+        insert_leak(&t.db, tenant, node, started, now).await;
+    }
     efficiency(&t.db, tenant, at("2026-11-20T00:00:00Z"), 1000.0, 200.0).await;
     efficiency(&t.db, tenant, at("2026-11-19T00:00:00Z"), 1000.0, 100.0).await;
     quality(&t.db, tenant, "2026-11-19", 90.0).await;
