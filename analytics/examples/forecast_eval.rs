@@ -1,13 +1,14 @@
 //! Forecast accuracy on held-out weeks of a data folder (`readings.csv` of the benchmark shape):
 //! for every flow meter and for the network inflow (their sum), hourly means; for each of the
 //! last two whole weeks, a 7-day forecast from the data before it, compared with the
-//! seasonal-naive forecast (the same hour a week earlier). Prints, per series, the ratio of the
+//! seasonal-naive forecast (the same hour a week earlier). Prints, per week, the weight each
+//! member of the combination got from its own backtest, and, per series, the ratio of the
 //! mean absolute errors (the MASE against seasonal naive: below 1 beats it) and the share of
 //! actual hours inside the 95 % prediction interval.
 //!
 //! cargo run --release -p analytics --example forecast_eval -- ../shared/bench/leaks
 
-use analytics::forecast::{coverage, forecast_hourly, mae, seasonal_naive, WEEK};
+use analytics::forecast::{coverage, forecast_hourly, mae, seasonal_naive, Member, WEEK};
 use std::collections::BTreeMap;
 
 fn main() {
@@ -59,8 +60,8 @@ fn main() {
         .collect();
     series.insert("network inflow".into(), total);
     let weeks = hours / WEEK;
-    println!("| series | held-out week | MAE model | MAE seasonal naive | MASE vs naive | 95 % interval coverage |");
-    println!("|---|---|---:|---:|---:|---:|");
+    println!("| series | held-out week | MAE combination | MAE seasonal naive | MASE vs naive | 95 % interval coverage | weights (MSTL+ETS / week profile / day median / naive) |");
+    println!("|---|---|---:|---:|---:|---:|---|");
     let mut ratios = Vec::new();
     for (name, v) in &series {
         let (mut m_sum, mut n_sum, mut cov_sum) = (0.0, 0.0, 0.0);
@@ -74,11 +75,23 @@ fn main() {
                 mae(test, &naive).expect("mae"),
             );
             let cov = coverage(test, &fc.lower, &fc.upper).expect("coverage");
+            let weights: Vec<String> = Member::ALL
+                .iter()
+                .map(|k| {
+                    let w = method
+                        .weights
+                        .iter()
+                        .find(|(m, _)| m == k)
+                        .map_or(0.0, |x| x.1);
+                    format!("{:.0} %", 100.0 * w)
+                })
+                .collect();
             println!(
-                "| {name} | {} ({method:?}) | {m:.2} | {n:.2} | {:.3} | {:.1} % |",
+                "| {name} | {} | {m:.2} | {n:.2} | {:.3} | {:.1} % | {} |",
                 w + 1,
                 m / n,
-                100.0 * cov
+                100.0 * cov,
+                weights.join(" / ")
             );
             m_sum += m;
             n_sum += n;

@@ -101,119 +101,264 @@ pub fn forecast_mstl(
     })
 }
 
-/// Weeks a week-profile forecast takes the median over.
-pub const PROFILE_WEEKS: usize = 3;
+/// Weeks the week profile looks back over, and their weights (newest first).
+const PROFILE_WEIGHTS: [f64; 4] = [0.4, 0.3, 0.2, 0.1];
+/// Days the day-median forecast takes the median over.
+pub const DAY_MEDIAN_DAYS: usize = 14;
+/// Past weeks each member of the combination is scored on (rolling origin, 7 days ahead).
+pub const BACKTEST_WEEKS: usize = 2;
 
-/// Week-profile forecast: for each hour ahead, the median of the same hour of the week over the
-/// last [`PROFILE_WEEKS`] weeks, shifted by how far the last day ran above or below its own
-/// profile (half of it: a level change is believed only partly). The interval comes from the
-/// method's own errors on the last two weeks of history, per hour of the day.
-pub fn forecast_profile(
-    history: &[f64],
-    horizon: usize,
-    level: f64,
-) -> Result<HourlyForecast, ForecastError> {
-    let y = fill_gaps(history).ok_or(ForecastError::TooShort(0))?;
-    let need = PROFILE_WEEKS * WEEK;
-    if y.len() < need + 24 {
-        return Err(ForecastError::TooShort(y.len()));
-    }
-    // The profile value for hour index `t` (past or future), from the weeks before `t`.
-    let profile_at = |series: &[f64], t: usize| -> f64 {
-        let mut v: Vec<f64> = (1..=PROFILE_WEEKS)
-            .filter_map(|k| t.checked_sub(k * WEEK))
-            .map(|j| series[j])
-            .collect();
-        crate::stats::median_in_place(&mut v).unwrap_or(f64::NAN)
-    };
+/// Week-profile forecast: each hour ahead is the weighted mean of the same hour of the week over
+/// the last (up to four) weeks, newest weighted most, moved to the level of the last week (the
+/// profile gives the shape, the last week the level, so a new leak's extra flow is carried on).
+/// Needs one whole week.
+pub fn forecast_week_profile(y: &[f64], horizon: usize) -> Option<Vec<f64>> {
     let n = y.len();
-    let shift_at = |end: usize| -> f64 {
-        let diffs: Vec<f64> = (end - 24..end).map(|t| y[t] - profile_at(&y, t)).collect();
-        0.5 * diffs.iter().sum::<f64>() / 24.0
-    };
-    let shift = shift_at(n);
-    let mut extended = y.clone();
-    for h in 0..horizon {
-        let p = profile_at(&extended, n + h);
-        extended.push(p);
+    let weeks = (n / WEEK).min(PROFILE_WEIGHTS.len());
+    if weeks == 0 {
+        return None;
     }
-    let point: Vec<f64> = extended[n..].iter().map(|p| p + shift).collect();
-    // Backtest errors on the last two weeks (each hour predicted from the weeks before it).
-    let mut errors: Vec<Vec<f64>> = vec![Vec::new(); 24];
-    for t in n.saturating_sub(2 * WEEK).max(need + 24)..n {
-        errors[t % 24].push(y[t] - profile_at(&y, t) - shift_at(t - t % 24));
-    }
-    let q = (1.0 - level) / 2.0;
-    let quantile = |v: &mut Vec<f64>, p: f64| -> f64 {
-        if v.is_empty() {
-            return 0.0;
-        }
-        v.sort_by(f64::total_cmp);
-        v[((v.len() - 1) as f64 * p).round() as usize]
+    let weights = &PROFILE_WEIGHTS[..weeks];
+    let total: f64 = weights.iter().sum();
+    let at = |h: usize| -> f64 {
+        weights
+            .iter()
+            .enumerate()
+            .map(|(j, w)| w * y[n - (j + 1) * WEEK + h % WEEK])
+            .sum::<f64>()
+            / total
     };
-    let bounds: Vec<(f64, f64)> = errors
-        .iter_mut()
-        .map(|e| (quantile(e, q), quantile(e, 1.0 - q)))
-        .collect();
-    let lower = point
-        .iter()
-        .enumerate()
-        .map(|(h, p)| p + bounds[(n + h) % 24].0)
-        .collect();
-    let upper = point
-        .iter()
-        .enumerate()
-        .map(|(h, p)| p + bounds[(n + h) % 24].1)
-        .collect();
-    Ok(HourlyForecast {
-        point,
-        lower,
-        upper,
-        level,
-    })
+    let profile: Vec<f64> = (0..WEEK).map(at).collect();
+    let profile_mean = profile.iter().sum::<f64>() / WEEK as f64;
+    let last_mean = y[n - WEEK..].iter().sum::<f64>() / WEEK as f64;
+    Some(
+        (0..horizon)
+            .map(|h| profile[h % WEEK] - profile_mean + last_mean)
+            .collect(),
+    )
 }
 
-/// Which model a forecast came from.
+/// Day-median forecast: each hour ahead is the median of the same hour of the day over the
+/// last [`DAY_MEDIAN_DAYS`] days (or as many as there are). It follows regimes that do not keep
+/// to the weekday, such as pumps switched by tank level, and ignores single odd days. Needs one
+/// day.
+pub fn forecast_day_median(y: &[f64], horizon: usize) -> Option<Vec<f64>> {
+    let n = y.len();
+    let days = (n / 24).min(DAY_MEDIAN_DAYS);
+    if days == 0 {
+        return None;
+    }
+    let profile: Vec<f64> = (0..24)
+        .map(|h| {
+            let mut v: Vec<f64> = (1..=days).map(|j| y[n - j * 24 + h]).collect();
+            crate::stats::median_in_place(&mut v).unwrap_or(f64::NAN)
+        })
+        .collect();
+    Some((0..horizon).map(|h| profile[h % 24]).collect())
+}
+
+/// A member of the forecast combination.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    /// MSTL decomposition (daily, weekly) + AutoETS trend.
+pub enum Member {
+    /// MSTL decomposition (daily, weekly) + AutoETS trend, from `augurs`.
     Mstl,
-    /// Median week profile with a level shift.
-    Profile,
+    /// Weighted week profile at the last week's level.
+    WeekProfile,
+    /// Median of the same hour over the last two weeks.
+    DayMedian,
+    /// The same hour a week earlier.
+    SeasonalNaive,
 }
 
-/// Forecasts `horizon` hours after `history` with the model that forecast this series' own last
-/// week best (each model fitted on the history before that week), refitted on all of it.
+impl Member {
+    pub const ALL: [Member; 4] = [
+        Member::Mstl,
+        Member::WeekProfile,
+        Member::DayMedian,
+        Member::SeasonalNaive,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mstl => "mstl_ets",
+            Self::WeekProfile => "week_profile",
+            Self::DayMedian => "day_median",
+            Self::SeasonalNaive => "seasonal_naive",
+        }
+    }
+
+    /// This member's forecast from the gap-filled history `y`; `None` where the history is too
+    /// short for it or the model does not fit.
+    fn forecast(self, y: &[f64], horizon: usize) -> Option<Vec<f64>> {
+        match self {
+            Self::Mstl => forecast_mstl(y, horizon, 0.95).ok().map(|f| f.point),
+            Self::WeekProfile => forecast_week_profile(y, horizon),
+            Self::DayMedian => forecast_day_median(y, horizon),
+            Self::SeasonalNaive => (y.len() >= WEEK).then(|| seasonal_naive(y, horizon, WEEK)),
+        }
+    }
+}
+
+/// How a forecast was made: the members combined and the weight of each (summing to 1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Method {
+    pub weights: Vec<(Member, f64)>,
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let [(m, _)] = self.weights.as_slice() {
+            return f.write_str(m.name());
+        }
+        f.write_str("combination(")?;
+        for (i, (m, w)) in self.weights.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{} {:.0} %", m.name(), 100.0 * w)?;
+        }
+        f.write_str(")")
+    }
+}
+
+fn combine(members: &[(Member, Vec<f64>)], weights: &[(Member, f64)], horizon: usize) -> Vec<f64> {
+    (0..horizon)
+        .map(|h| {
+            weights
+                .iter()
+                .map(|(m, w)| {
+                    let fc = &members.iter().find(|(k, _)| k == m).expect("member").1;
+                    w * fc[h]
+                })
+                .sum()
+        })
+        .collect()
+}
+
+fn members_at(y: &[f64], horizon: usize) -> Vec<(Member, Vec<f64>)> {
+    Member::ALL
+        .iter()
+        .filter_map(|m| Some((*m, m.forecast(y, horizon)?)))
+        .filter(|(_, fc)| fc.iter().all(|v| v.is_finite()))
+        .collect()
+}
+
+/// Forecasts `horizon` hours after `history` (hourly means, NaN where missing) by combining
+/// several simple, different models (a combination beats picking one: each fails on different
+/// series, and their errors partly cancel). Each member is weighted by the inverse of its mean
+/// absolute error over the last [`BACKTEST_WEEKS`] weeks, each forecast 7 days ahead from the
+/// history before it (equal weights where the history is too short to look back). The interval
+/// is conformal: the quantiles of the combination's own backtest errors at the same hours of the
+/// day (±2 h), so it is as wide as this series has shown it needs to be; with no backtest yet,
+/// the spread of day-over-day changes.
 pub fn forecast_hourly(
     history: &[f64],
     horizon: usize,
     level: f64,
 ) -> Result<(Method, HourlyForecast), ForecastError> {
-    let n = history.len();
-    let pick = if n >= (PROFILE_WEEKS + 1) * WEEK + 24 {
-        let (train, test) = history.split_at(n - WEEK);
-        let score = |fc: Result<HourlyForecast, ForecastError>| {
-            fc.ok()
-                .and_then(|f| mae(test, &f.point))
-                .unwrap_or(f64::INFINITY)
+    let recent = &history[history.len().saturating_sub(MAX_HISTORY)..];
+    let y = fill_gaps(recent).ok_or(ForecastError::TooShort(0))?;
+    let n = y.len();
+    if n < 48 {
+        return Err(ForecastError::TooShort(n));
+    }
+    let members = members_at(&y, horizon);
+    if members.is_empty() {
+        return Err(ForecastError::Model("no model could be fitted".into()));
+    }
+    // Rolling-origin backtest: every member that forecasts now, from each earlier origin.
+    let mut abs_err: Vec<f64> = vec![0.0; members.len()];
+    let mut backtests = Vec::new();
+    for k in 1..=BACKTEST_WEEKS {
+        let Some(origin) = n.checked_sub(k * WEEK) else {
+            break;
         };
-        let (m, p) = (
-            score(forecast_mstl(train, WEEK, level)),
-            score(forecast_profile(train, WEEK, level)),
-        );
-        if p <= m {
-            Method::Profile
-        } else {
-            Method::Mstl
+        let past = members_at(&y[..origin], WEEK);
+        if !members
+            .iter()
+            .all(|(m, _)| past.iter().any(|(p, _)| p == m))
+        {
+            break;
         }
+        let actual = &recent[origin..origin + WEEK];
+        for (i, (m, _)) in members.iter().enumerate() {
+            let fc = &past.iter().find(|(p, _)| p == m).expect("member").1;
+            abs_err[i] += mae(actual, fc).unwrap_or(0.0);
+        }
+        backtests.push((origin, past));
+    }
+    let raw: Vec<f64> = if backtests.is_empty() {
+        vec![1.0; members.len()]
     } else {
-        Method::Mstl
+        // A perfect member (zero error) would take all the weight; floor the error.
+        let floor = abs_err
+            .iter()
+            .cloned()
+            .fold(f64::INFINITY, f64::min)
+            .max(1e-9)
+            * 0.1;
+        abs_err.iter().map(|e| 1.0 / e.max(floor)).collect()
     };
-    let fc = match pick {
-        Method::Profile => forecast_profile(history, horizon, level)?,
-        Method::Mstl => forecast_mstl(history, horizon, level)?,
-    };
-    Ok((pick, fc))
+    let total: f64 = raw.iter().sum();
+    let weights: Vec<(Member, f64)> = members
+        .iter()
+        .zip(&raw)
+        .map(|((m, _), w)| (*m, w / total))
+        .collect();
+    let point = combine(&members, &weights, horizon);
+    // Residuals by hour of the day: the backtests' (combined with today's weights) or, without
+    // a backtest, the day-over-day changes of the history.
+    let mut residuals: Vec<(usize, f64)> = Vec::new();
+    for (origin, past) in &backtests {
+        let fc = combine(past, &weights, WEEK);
+        for (h, p) in fc.iter().enumerate() {
+            let actual = recent[origin + h];
+            if actual.is_finite() {
+                residuals.push(((origin + h) % 24, actual - p));
+            }
+        }
+    }
+    if residuals.is_empty() {
+        for t in 24..n {
+            if recent[t].is_finite() && recent[t - 24].is_finite() {
+                residuals.push((t % 24, recent[t] - recent[t - 24]));
+            }
+        }
+    }
+    let q = (1.0 - level) / 2.0;
+    let bounds: Vec<(f64, f64)> = (0..24)
+        .map(|hod| {
+            let mut e: Vec<f64> = residuals
+                .iter()
+                .filter(|(k, _)| {
+                    let d = (*k + 24 - hod) % 24;
+                    d <= 2 || d >= 22
+                })
+                .map(|(_, r)| *r)
+                .collect();
+            if e.is_empty() {
+                return (0.0, 0.0);
+            }
+            e.sort_by(f64::total_cmp);
+            let at = |p: f64| e[((e.len() - 1) as f64 * p).round() as usize];
+            (at(q).min(0.0), at(1.0 - q).max(0.0))
+        })
+        .collect();
+    let lower = (0..horizon)
+        .map(|h| point[h] + bounds[(n + h) % 24].0)
+        .collect();
+    let upper = (0..horizon)
+        .map(|h| point[h] + bounds[(n + h) % 24].1)
+        .collect();
+    Ok((
+        Method { weights },
+        HourlyForecast {
+            point,
+            lower,
+            upper,
+            level,
+        },
+    ))
 }
 
 /// The same hour one season earlier, repeated (the benchmark every forecast must beat).
@@ -276,17 +421,73 @@ mod tests {
     }
 
     #[test]
-    fn the_profile_follows_the_week_and_a_level_shift() {
-        // Four weeks of a pure weekly pattern, then the last day 10 higher.
+    fn the_week_profile_takes_the_shape_and_the_last_weeks_level() {
+        // Four weeks of a pure weekly pattern, the last week 10 higher.
         let mut y: Vec<f64> = (0..4 * WEEK).map(|t| (t % WEEK) as f64).collect();
         let n = y.len();
-        for v in &mut y[n - 24..] {
+        for v in &mut y[n - WEEK..] {
             *v += 10.0;
         }
-        let fc = forecast_profile(&y, 48, 0.95).unwrap();
-        // Hour n is hour-of-week 0: profile 0, shifted by half the last day's excess (5).
-        assert_eq!(fc.point[0], 5.0);
-        assert_eq!(fc.point[47], 52.0);
+        let fc = forecast_week_profile(&y, 48).unwrap();
+        // Hour n is hour-of-week 0: the shape says 0, the level is the last week's (+10).
+        assert!((fc[0] - 10.0).abs() < 1e-9, "{}", fc[0]);
+        assert!((fc[47] - 57.0).abs() < 1e-9, "{}", fc[47]);
+        assert!(forecast_week_profile(&y[..WEEK - 1], 24).is_none());
+    }
+
+    #[test]
+    fn the_day_median_ignores_an_odd_day() {
+        // Three days of the hour of the day, the middle one 100 higher.
+        let y: Vec<f64> = (0..72)
+            .map(|t| (t % 24) as f64 + if t / 24 == 1 { 100.0 } else { 0.0 })
+            .collect();
+        let fc = forecast_day_median(&y, 30).unwrap();
+        assert_eq!(fc[0], 0.0);
+        assert_eq!(fc[5], 5.0);
+        assert_eq!(fc[29], 5.0);
+        assert!(forecast_day_median(&y[..23], 24).is_none());
+    }
+
+    #[test]
+    fn members_that_forecast_the_past_better_weigh_more() {
+        // Weekdays and weekends differ a lot, so the day median (blind to the weekday) forecast
+        // past weeks worst; the pattern repeats each week, so the naive forecast did well.
+        let y: Vec<f64> = (0..6 * WEEK)
+            .map(|t| {
+                let weekend = (t / 24) % 7 >= 5;
+                50.0 + 20.0 * ((t % 24) as f64 / 24.0 * std::f64::consts::TAU).sin()
+                    + if weekend { 40.0 } else { 0.0 }
+                    + 1.5 * ((t as f64) * 1.3).sin()
+            })
+            .collect();
+        let (method, fc) = forecast_hourly(&y, 48, 0.95).unwrap();
+        let w = |m: Member| method.weights.iter().find(|(k, _)| *k == m).unwrap().1;
+        assert_eq!(method.weights.len(), 4);
+        assert!((method.weights.iter().map(|(_, w)| w).sum::<f64>() - 1.0).abs() < 1e-9);
+        assert!(w(Member::DayMedian) < w(Member::SeasonalNaive), "{method}");
+        assert!(w(Member::DayMedian) < w(Member::WeekProfile), "{method}");
+        assert!(
+            method.to_string().starts_with("combination(mstl_ets "),
+            "{method}"
+        );
+        assert!(fc.lower.iter().zip(&fc.point).all(|(l, p)| l <= p));
+        assert!(fc.upper.iter().zip(&fc.point).all(|(u, p)| u >= p));
+    }
+
+    #[test]
+    fn two_days_are_enough_with_equal_weights_and_day_to_day_spread() {
+        let y: Vec<f64> = (0..72).map(|t| (t % 24) as f64 + (t / 24) as f64).collect();
+        let (method, fc) = forecast_hourly(&y, 24, 0.95).unwrap();
+        // No whole week: only the members that need less, equally weighted.
+        let members: Vec<Member> = method.weights.iter().map(|(m, _)| *m).collect();
+        assert_eq!(members, vec![Member::Mstl, Member::DayMedian]);
+        assert!(method.weights.iter().all(|(_, w)| (*w - 0.5).abs() < 1e-9));
+        // Every day ran exactly 1 above the one before: the interval reaches 1 above the point.
+        assert!(fc
+            .upper
+            .iter()
+            .zip(&fc.point)
+            .all(|(u, p)| (u - p - 1.0).abs() < 1e-9));
     }
 
     #[test]
@@ -301,7 +502,7 @@ mod tests {
             Err(ForecastError::TooShort(30))
         ));
         assert!(matches!(
-            forecast_profile(&[1.0; 30], 24, 0.95),
+            forecast_hourly(&[1.0; 30], 24, 0.95),
             Err(ForecastError::TooShort(30))
         ));
     }

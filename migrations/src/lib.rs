@@ -18,6 +18,7 @@ mod m20261127_000012_readings_time_key;
 mod m20261127_000013_create_forecasts;
 mod m20261127_000014_partition_hourly_rollups;
 mod m20261127_000015_row_level_security;
+mod m20261127_000016_forecast_method_text;
 
 pub use m20261127_000015_row_level_security::{protect_tenant_tables, TENANT_ROLE, TENANT_SETTING};
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000013_create_forecasts::Migration),
             Box::new(m20261127_000014_partition_hourly_rollups::Migration),
             Box::new(m20261127_000015_row_level_security::Migration),
+            Box::new(m20261127_000016_forecast_method_text::Migration),
         ]
     }
 }

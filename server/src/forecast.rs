@@ -11,7 +11,7 @@ use crate::error::OrInternal;
 use crate::storage::entities::{districts, nodes};
 use crate::storage::sql::stmt;
 use crate::storage::tenant_scope;
-use analytics::forecast::{forecast_hourly, Method, MAX_HISTORY, WEEK};
+use analytics::forecast::{forecast_hourly, MAX_HISTORY, WEEK};
 use app::ssr::{Caller, ForecastPort};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, DurationRound, Utc};
@@ -36,7 +36,7 @@ struct Hour {
 /// A fitted series: the nodes summed, the method, the points and the hours of history.
 struct Fitted {
     nodes: Vec<i64>,
-    method: &'static str,
+    method: String,
     history_hours: u32,
     points: Vec<ForecastPoint>,
 }
@@ -117,10 +117,7 @@ async fn fit_sum(
         .collect();
     Ok(Fitted {
         nodes: reporting,
-        method: match method {
-            Method::Mstl => "mstl_ets",
-            Method::Profile => "week_profile",
-        },
+        method: method.to_string(),
         history_hours: hours as u32,
         points,
     })
@@ -138,7 +135,7 @@ pub async fn fit(
     Ok(Forecast {
         node_id,
         metric,
-        method: f.method.into(),
+        method: f.method,
         level: LEVEL,
         generated_at: now,
         history_hours: f.history_hours,
@@ -177,7 +174,7 @@ pub async fn fit_district(
         district_id: district.id,
         district: district.name.clone(),
         inlet_node_ids: f.nodes,
-        method: f.method.into(),
+        method: f.method,
         level: LEVEL,
         generated_at: now,
         history_hours: f.history_hours,

@@ -423,10 +423,10 @@ async fn closed_months_get_an_index_by_series_and_the_current_month_does_not() {
 async fn hourly_rollups_move_into_monthly_partitions_and_back() {
     let t = TestDb::postgres().await;
     let db = t.db.clone();
-    // Before migration 000014 (and 000015, which follows it): one readings partition
-    // (March) and hourly rollups in March and in May (whose raw readings would have been
-    // purged).
-    Migrator::down(&db, Some(2)).await.unwrap();
+    // Before migration 000014 (and those that follow it): one readings partition (March) and
+    // hourly rollups in March and in May (whose raw readings would have been purged).
+    let after_14 = Migrator::migrations().len() as u32 - 13;
+    Migrator::down(&db, Some(after_14)).await.unwrap();
     db.execute_unprepared(
         "CREATE TABLE readings_y2026m03 PARTITION OF readings
              FOR VALUES FROM ('2026-03-01 00:00:00+00') TO ('2026-04-01 00:00:00+00');
@@ -461,7 +461,7 @@ async fn hourly_rollups_move_into_monthly_partitions_and_back() {
         ["readings_hourly_y2026m03:4", "readings_hourly_y2026m05:2"]
     );
     // And back: one plain table with the same rows.
-    Migrator::down(&db, Some(2)).await.unwrap();
+    Migrator::down(&db, Some(after_14)).await.unwrap();
     let kind = pg_strings(
         &db,
         "SELECT relkind::text FROM pg_class WHERE relname = 'readings_hourly'",
