@@ -6,6 +6,8 @@
 //! read the same whatever the viewer's browser zone is, and DST is honoured point by point.
 
 pub mod flow;
+pub mod network_map;
+pub mod overview;
 
 use charming::component::{
     Aria, Axis, DataZoom, DataZoomType, Feature, Grid, Legend, Restore, SaveAsImage, Toolbox,

@@ -17,7 +17,8 @@ use leptos_router::{path, SsrMode};
 use pages::{
     account::AccountPage, admin::AdminPage, anomalies::AnomaliesPage, dashboard::DashboardPage,
     diagnostics::DiagnosticsPage, incident::IncidentPage, login::LoginPage,
-    monitoring::MonitoringPage, node::NodePage, not_found::NotFound, register::RegisterPage,
+    monitoring::MonitoringPage, node::NodePage, not_found::NotFound, overview::OverviewPage,
+    register::RegisterPage,
 };
 
 /// The HTML document the server renders around the app.
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/auth/register") view=RegisterPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=ProtectedLayout ssr=SsrMode::Async>
                     <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/enhanced-overview") view=OverviewPage ssr=SsrMode::Async />
                     <Route path=path!("/monitoring") view=MonitoringPage ssr=SsrMode::Async />
                     <Route path=path!("/anomalies") view=AnomaliesPage ssr=SsrMode::Async />
                     <Route path=path!("/anomalies/:id") view=IncidentPage ssr=SsrMode::Async />

@@ -10,4 +10,5 @@ pub mod login;
 pub mod monitoring;
 pub mod node;
 pub mod not_found;
+pub mod overview;
 pub mod register;

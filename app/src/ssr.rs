@@ -247,6 +247,13 @@ pub trait DashboardPort: Send + Sync {
         caller: &Caller,
         query: shared::period::PeriodQuery,
     ) -> Result<shared::period::PeriodSummary, AppError>;
+    /// The caller's network: nodes with their status, districts, daily figures of the
+    /// period, system health.
+    async fn overview(
+        &self,
+        caller: &Caller,
+        query: shared::period::PeriodQuery,
+    ) -> Result<shared::overview::NetworkOverview, AppError>;
 }
 
 /// Data quality reports.

@@ -81,6 +81,7 @@ pub fn documented(json_limit: usize, import_limit: usize) -> OpenApiRouter<AppSt
         .routes(routes!(members::set_role, members::remove))
         .routes(routes!(dashboard::summary))
         .routes(routes!(dashboard::period))
+        .routes(routes!(dashboard::overview))
         .routes(routes!(readings::get_readings))
         .routes(routes!(jobs::list))
         .routes(routes!(jobs::run))

@@ -1,5 +1,6 @@
 //! The dashboard port: the tenant's network summary, computed from stored readings.
 
+pub mod overview;
 pub mod period;
 
 use crate::cache::keys::{CacheKeys, SYSTEM_METRICS_TTL};
@@ -20,20 +21,59 @@ use shared::{AppError, Metric, NodeKind};
 pub struct DashboardService {
     db: DatabaseConnection,
     cache: Option<JsonCache>,
+    /// Reporting intervals without data after which a node counts as silent.
+    stale_intervals: i64,
 }
 
+/// The default of `STALE_INTERVALS`.
+const DEFAULT_STALE_INTERVALS: i64 = 4;
+
+/// An active node with its place and its latest flow and pressure.
 #[derive(FromQueryResult)]
-struct NodeRow {
-    id: i64,
-    external_id: String,
-    name: String,
-    kind: String,
-    district: Option<String>,
-    flow_value: Option<f64>,
-    flow_ts: Option<DateTime<Utc>>,
-    pressure_value: Option<f64>,
-    pressure_ts: Option<DateTime<Utc>>,
-    last_seen: Option<DateTime<Utc>>,
+pub(crate) struct NodeRow {
+    pub id: i64,
+    pub external_id: String,
+    pub name: String,
+    pub kind: String,
+    pub district: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub metadata: Option<serde_json::Value>,
+    pub flow_value: Option<f64>,
+    pub flow_ts: Option<DateTime<Utc>>,
+    pub pressure_value: Option<f64>,
+    pub pressure_ts: Option<DateTime<Utc>>,
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+/// Every active node of the tenant with its latest flow and pressure, from `latest_readings`
+/// (one row per node and metric: no history is scanned), by external id.
+pub(crate) async fn node_rows(
+    db: &impl ConnectionTrait,
+    tenant_id: i64,
+) -> Result<Vec<NodeRow>, AppError> {
+    NodeRow::find_by_statement(stmt(
+        db.get_database_backend(),
+        "SELECT n.id, n.external_id, n.name, n.kind, d.name AS district, n.latitude, \
+                n.longitude, n.metadata, f.value AS flow_value, f.ts AS flow_ts, \
+                p.value AS pressure_value, p.ts AS pressure_ts, \
+                (SELECT MAX(l.ts) FROM latest_readings l WHERE l.node_id = n.id) AS last_seen \
+         FROM nodes n \
+         LEFT JOIN districts d ON d.id = n.district_id \
+         LEFT JOIN latest_readings f ON f.node_id = n.id AND f.metric = ? \
+         LEFT JOIN latest_readings p ON p.node_id = n.id AND p.metric = ? \
+         WHERE n.tenant_id = ? AND n.active = ? \
+         ORDER BY n.external_id",
+        vec![
+            Metric::FlowRate.code().into(),
+            Metric::Pressure.code().into(),
+            tenant_id.into(),
+            true.into(),
+        ],
+    ))
+    .all(db)
+    .await
+    .or_internal("loading nodes")
 }
 
 #[derive(FromQueryResult)]
@@ -60,7 +100,19 @@ fn latest(value: Option<f64>, at: Option<DateTime<Utc>>) -> Option<LatestValue> 
 impl DashboardService {
     /// A service reading from `db` (no cache).
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db, cache: None }
+        Self {
+            db,
+            cache: None,
+            stale_intervals: DEFAULT_STALE_INTERVALS,
+        }
+    }
+
+    /// The same service, calling a node silent after `n` reporting intervals without data.
+    pub fn stale_intervals(self, n: i64) -> Self {
+        Self {
+            stale_intervals: n.max(1),
+            ..self
+        }
     }
 
     /// A service reading from `db` that keeps summaries in `cache` (under
@@ -69,6 +121,7 @@ impl DashboardService {
         Self {
             db,
             cache: Some(cache),
+            stale_intervals: DEFAULT_STALE_INTERVALS,
         }
     }
 
@@ -83,29 +136,7 @@ impl DashboardService {
         db: &impl ConnectionTrait,
         tenant_id: i64,
     ) -> Result<Vec<NodeLatest>, AppError> {
-        let backend = db.get_database_backend();
-        let node_rows = NodeRow::find_by_statement(stmt(
-            backend,
-            "SELECT n.id, n.external_id, n.name, n.kind, d.name AS district, \
-                    f.value AS flow_value, f.ts AS flow_ts, \
-                    p.value AS pressure_value, p.ts AS pressure_ts, \
-                    (SELECT MAX(l.ts) FROM latest_readings l WHERE l.node_id = n.id) AS last_seen \
-             FROM nodes n \
-             LEFT JOIN districts d ON d.id = n.district_id \
-             LEFT JOIN latest_readings f ON f.node_id = n.id AND f.metric = ? \
-             LEFT JOIN latest_readings p ON p.node_id = n.id AND p.metric = ? \
-             WHERE n.tenant_id = ? AND n.active = ? \
-             ORDER BY n.external_id",
-            vec![
-                Metric::FlowRate.code().into(),
-                Metric::Pressure.code().into(),
-                tenant_id.into(),
-                true.into(),
-            ],
-        ))
-        .all(db)
-        .await
-        .or_internal("loading nodes")?;
+        let node_rows = node_rows(db, tenant_id).await?;
         let nodes: Vec<NodeLatest> = node_rows
             .into_iter()
             .map(|r| NodeLatest {
@@ -219,5 +250,21 @@ impl DashboardPort for DashboardService {
     async fn period(&self, caller: &Caller, query: PeriodQuery) -> Result<PeriodSummary, AppError> {
         caller.require_read()?;
         period::summary(&self.db, caller.tenant.id, &query, Utc::now()).await
+    }
+
+    async fn overview(
+        &self,
+        caller: &Caller,
+        query: PeriodQuery,
+    ) -> Result<shared::overview::NetworkOverview, AppError> {
+        caller.require_read()?;
+        overview::overview(
+            &self.db,
+            caller.tenant.id,
+            &query,
+            Utc::now(),
+            self.stale_intervals,
+        )
+        .await
     }
 }

@@ -108,7 +108,10 @@ impl AppState {
                 config.jwt_keys().ok().flatten(),
                 Throttle::new(cache.clone(), config.throttle_policy()),
             )),
-            dashboard: Arc::new(DashboardService::cached(db.clone(), json_cache.clone())),
+            dashboard: Arc::new(
+                DashboardService::cached(db.clone(), json_cache.clone())
+                    .stale_intervals(config.job_settings().stale_intervals),
+            ),
             series: Arc::new(SeriesService::new(db.clone())),
             quality: Arc::new(crate::jobs::data_quality::QualityService(db.clone())),
             anomalies: Arc::new(crate::anomalies::AnomalyService {

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod live;
 pub mod metric;
 pub mod node;
+pub mod overview;
 pub mod password_policy;
 pub mod period;
 pub mod quality;

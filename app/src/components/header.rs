@@ -17,6 +17,7 @@ pub fn Header(user: SessionUser, tenants: Vec<TenantMembership>) -> impl IntoVie
             </a>
             <nav class="nav" aria-label="Pages">
                 <a href="/">"Dashboard"</a>
+                <a href="/enhanced-overview">"Network"</a>
                 <a href="/monitoring">"Monitoring"</a>
                 <a href="/anomalies">"Incidents"</a>
                 <Show when=move || is_admin>

@@ -1,4 +1,4 @@
-mod period;
+pub(crate) mod period;
 
 use crate::components::error_box::ErrorBox;
 use crate::server_fns::dashboard::get_summary;

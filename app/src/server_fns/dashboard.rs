@@ -1,7 +1,9 @@
 //! Numbers for the main dashboard.
 
+mod get_overview;
 mod get_period;
 mod get_summary;
 
+pub use get_overview::{get_overview, GetOverview};
 pub use get_period::{get_period, GetPeriod};
 pub use get_summary::{get_summary, GetSummary};

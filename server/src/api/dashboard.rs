@@ -1,4 +1,5 @@
-//! `GET /api/v1/dashboard/summary` and `/period`: the figures the dashboard page shows.
+//! `GET /api/v1/dashboard/summary` and `/period`, the figures the dashboard page shows, and
+//! `GET /api/v1/network/overview`, those of the network overview page.
 
 use super::extract::{ApiCaller, ApiQuery};
 use crate::error::ApiError;
@@ -48,4 +49,30 @@ pub async fn period(
     ApiQuery(query): ApiQuery<PeriodQuery>,
 ) -> Result<Json<PeriodSummary>, ApiError> {
     Ok(Json(state.services.dashboard.period(&caller, query).await?))
+}
+
+/// The network overview: every active node with its position and status (network incident,
+/// sensor fault, silent, normal), each district's latest inflow, pressure, open incidents and
+/// newest day's water balance, the daily figures of the period per district (at least the
+/// last 7 days), and the health of the data and the jobs behind them.
+#[utoipa::path(
+    get,
+    path = "/api/v1/network/overview",
+    tag = "dashboard",
+    security(("bearer" = [])),
+    params(PeriodQuery),
+    responses(
+        (status = 200, description = "Overview of the caller's tenant", body = shared::overview::NetworkOverview),
+        (status = 401, description = "Missing or invalid token", body = shared::AppError),
+        (status = 422, description = "Malformed or inconsistent period", body = shared::AppError),
+    )
+)]
+pub async fn overview(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiQuery(query): ApiQuery<PeriodQuery>,
+) -> Result<Json<shared::overview::NetworkOverview>, ApiError> {
+    Ok(Json(
+        state.services.dashboard.overview(&caller, query).await?,
+    ))
 }

@@ -163,6 +163,20 @@ fn volume_m3(curve: &[BucketValue], bucket: Duration, now: DateTime<Utc>) -> Opt
     })
 }
 
+/// The tenant's IANA time zone, as stored and parsed (UTC when unknown).
+pub(super) async fn tenant_zone(
+    db: &impl ConnectionTrait,
+    tenant_id: i64,
+) -> Result<(String, Tz), AppError> {
+    let name = tenants::Entity::find_by_id(tenant_id)
+        .one(db)
+        .await
+        .or_internal("reading the tenant")?
+        .map_or_else(|| "UTC".to_owned(), |t| t.time_zone);
+    let tz = name.parse().unwrap_or(chrono_tz::UTC);
+    Ok((name, tz))
+}
+
 /// The figures of `tenant_id` over `q` at `now`.
 pub async fn summary(
     db: &DatabaseConnection,
@@ -171,12 +185,7 @@ pub async fn summary(
     now: DateTime<Utc>,
 ) -> Result<PeriodSummary, AppError> {
     let scoped = &tenant_scope::open(db, tenant_id).await?;
-    let time_zone = tenants::Entity::find_by_id(tenant_id)
-        .one(scoped)
-        .await
-        .or_internal("reading the tenant")?
-        .map_or_else(|| "UTC".to_owned(), |t| t.time_zone);
-    let tz: Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let (time_zone, tz) = tenant_zone(scoped, tenant_id).await?;
     let b = bounds(q, now, tz)?;
     let table = match b.resolution {
         Resolution::Daily => "readings_daily",

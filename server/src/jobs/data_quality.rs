@@ -24,7 +24,7 @@ use std::collections::HashMap;
 pub type Point = (DateTime<Utc>, f64, i32);
 
 /// Reporting interval assumed when neither the node nor its data says.
-const DEFAULT_INTERVAL_SECS: i64 = 900;
+pub(crate) const DEFAULT_INTERVAL_SECS: i64 = 900;
 /// Identical consecutive readings that make a sensor "stuck".
 const FLATLINE_READINGS: i64 = 12;
 /// Series listed as worst offenders.

@@ -222,6 +222,7 @@ async fn openapi_documents_every_rest_route() {
         "POST /api/v1/nodes",
         "GET /api/v1/dashboard/period",
         "POST /api/v1/auth/join",
+        "GET /api/v1/network/overview",
     ]
     .into_iter()
     .map(String::from)

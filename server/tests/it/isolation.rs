@@ -413,6 +413,7 @@ async fn no_server_function_answers_with_another_tenants_data() {
             p if p == app::server_fns::auth::JoinTenant::PATH => "code=not-a-code".into(),
             p if p == app::server_fns::dashboard::GetSummary::PATH => String::new(),
             p if p == app::server_fns::dashboard::GetPeriod::PATH => "range=7d".into(),
+            p if p == app::server_fns::dashboard::GetOverview::PATH => "range=30d".into(),
             p if p == app::server_fns::diagnostics::GetDiagnostics::PATH => String::new(),
             p if p == app::server_fns::series::GetSeries::PATH => series_body.clone(),
             p if p == app::server_fns::series::GetNodeChart::PATH => {
@@ -455,7 +456,7 @@ async fn no_server_function_answers_with_another_tenants_data() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 27);
+    assert_eq!(checked, 28);
     assert_b_incident_untouched(&w).await;
     // B's member and key are untouched.
     let still = server::storage::entities::memberships::Entity::find()

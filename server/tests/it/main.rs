@@ -14,6 +14,7 @@ mod isolation;
 mod jobs;
 mod live;
 mod members;
+mod network_overview;
 mod redis_cache;
 mod register;
 mod row_level_security;

@@ -23,7 +23,7 @@ fn preset_label(p: RangePreset) -> &'static str {
 }
 
 /// The URL's period, checked (a malformed one is the user's to fix, with the field named).
-fn period_query(
+pub(crate) fn period_query(
     range: Option<String>,
     from: Option<String>,
     to: Option<String>,
@@ -53,16 +53,21 @@ fn period_query(
     Ok(q)
 }
 
+/// The period in the current URL (`range`, or `from` and `to`), checked; a resource's source,
+/// so the resource refetches when the URL changes.
+pub(crate) fn url_period() -> impl Fn() -> Result<PeriodQuery, AppError> + Clone + Send + Sync {
+    let query = use_query_map();
+    move || {
+        let q = query.read();
+        period_query(q.get("range"), q.get("from"), q.get("to"))
+    }
+}
+
 /// Range picker, KPI ribbon and flow chart for the period in the URL.
 #[component]
 pub fn PeriodSection() -> impl IntoView {
-    let query = use_query_map();
-    let params = move || {
-        let q = query.read();
-        (q.get("range"), q.get("from"), q.get("to"))
-    };
-    let data = Resource::new(params, |(range, from, to)| async move {
-        let q = period_query(range, from, to)?;
+    let data = Resource::new(url_period(), |q| async move {
+        let q = q?;
         get_period(q.range, q.from, q.to).await
     });
     view! {
@@ -80,8 +85,9 @@ pub fn PeriodSection() -> impl IntoView {
     }
 }
 
+/// The period presets and the custom days form, linking to `base` with the period in its query.
 #[component]
-fn RangePicker() -> impl IntoView {
+pub(crate) fn RangePicker(#[prop(default = "/")] base: &'static str) -> impl IntoView {
     let query = use_query_map();
     let custom = move || query.read().get("from").is_some();
     let current = move || {
@@ -101,7 +107,7 @@ fn RangePicker() -> impl IntoView {
                         let active = move || current() == Some(p);
                         view! {
                             <a
-                                href=format!("/?range={}", p.as_str())
+                                href=format!("{base}?range={}", p.as_str())
                                 class:active=active
                                 aria-current=move || active().then_some("page")
                             >
@@ -111,7 +117,7 @@ fn RangePicker() -> impl IntoView {
                     })
                     .collect_view()}
             </nav>
-            <form method="get" action="/" class="custom-range" class:active=custom data-testid="custom-range">
+            <form method="get" action=base class="custom-range" class:active=custom data-testid="custom-range">
                 <label>
                     "From " <input type="date" name="from" required value=move || query.read().get("from").unwrap_or_default() />
                 </label>

@@ -1,0 +1,316 @@
+//! `/enhanced-overview`: the network at a glance — system health gauges, the schematic map
+//! of every node coloured and shaped by status, the districts side by side, and their
+//! pressure, water loss and night flow day by day (`NetworkPerformanceAnalytics`). The period
+//! is kept in the URL as on the dashboard.
+
+use crate::components::echart::EChart;
+use crate::components::error_box::ErrorBox;
+use crate::components::when;
+use crate::pages::dashboard::period::{url_period, RangePicker};
+use crate::server_fns::dashboard::get_overview;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use shared::overview::{DistrictStatus, NetworkOverview, NodeStatus, OverviewView, SystemHealth};
+use shared::Metric;
+
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    let data = Resource::new(url_period(), |q| async move {
+        let q = q?;
+        get_overview(q.range, q.from, q.to).await
+    });
+    view! {
+        <Title text="Network overview" />
+        <div class="page-head">
+            <h1>"Network map and districts"</h1>
+        </div>
+        <section class="card period" aria-label="Period">
+            <RangePicker base="/enhanced-overview" />
+        </section>
+        <Transition fallback=|| view! { <p class="loading">"Loading the network…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view) => view! { <OverviewBody view /> }.into_any(),
+                    Err(error) => view! { <ErrorBox error retry=move |_| data.refetch() /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn OverviewBody(view: OverviewView) -> impl IntoView {
+    let OverviewView {
+        overview,
+        map_svg,
+        pressure_option,
+        nrw_option,
+        mnf_option,
+    } = view;
+    let unplaced = overview
+        .nodes
+        .iter()
+        .filter(|n| n.lat.is_none() || n.lon.is_none())
+        .count();
+    let period = format!(
+        "Daily figures from {} to {} ({}); updated {}.",
+        when(overview.from),
+        when(overview.to),
+        overview.time_zone,
+        when(overview.generated_at)
+    );
+    view! {
+        <p class="muted updated" data-testid="overview-period">{period}</p>
+        <SystemHealthGauges health=overview.health.clone() />
+        <section class="card" aria-labelledby="map-head">
+            <h2 id="map-head">"Network map"</h2>
+            <MapLegend overview=overview.clone() />
+            {if map_svg.is_empty() {
+                view! {
+                    <p class="empty" data-testid="map-empty">
+                        "No node has coordinates yet. Import nodes with lat and lon columns (Administration → Import) to draw the map."
+                    </p>
+                }
+                .into_any()
+            } else {
+                view! { <div class="map-box" data-testid="network-map" inner_html=map_svg></div> }.into_any()
+            }}
+            {(unplaced > 0)
+                .then(|| {
+                    view! {
+                        <p class="muted" data-testid="map-unplaced">
+                            {format!("{unplaced} node(s) without coordinates are not drawn.")}
+                        </p>
+                    }
+                })}
+        </section>
+        <DistrictBreakdown districts=overview.districts.clone() />
+        <section class="card" aria-labelledby="perf-head" data-testid="network-performance">
+            <h2 id="perf-head">"Network performance by district"</h2>
+            <div class="charts-row">
+                <figure>
+                    <figcaption>"Mean pressure per day"</figcaption>
+                    <EChart option=pressure_option label="Mean pressure per district and day".into()>
+                        <p class="muted">"The chart draws once the page has loaded."</p>
+                    </EChart>
+                </figure>
+                <figure>
+                    <figcaption>"Non-revenue water per day"</figcaption>
+                    <EChart option=nrw_option label="Non-revenue water per district and day".into()>
+                        <p class="muted">"The chart draws once the page has loaded."</p>
+                    </EChart>
+                </figure>
+                <figure>
+                    <figcaption>"Minimum night flow (02:00–04:00)"</figcaption>
+                    <EChart option=mnf_option label="Minimum night flow per district and day".into()>
+                        <p class="muted">"The chart draws once the page has loaded."</p>
+                    </EChart>
+                </figure>
+            </div>
+        </section>
+    }
+}
+
+/// good / warn / bad, for a share where higher is better.
+fn grade(share: f64, good: f64, warn: f64) -> &'static str {
+    if share >= good {
+        "good"
+    } else if share >= warn {
+        "warn"
+    } else {
+        "bad"
+    }
+}
+
+fn grade_word(grade: &str) -> &'static str {
+    match grade {
+        "good" => "OK",
+        "warn" => "Attention",
+        "bad" => "Action needed",
+        _ => "No data",
+    }
+}
+
+/// A half-circle gauge filled to `share` (0–1), with the figure and its grade in words.
+#[component]
+fn Gauge(
+    label: &'static str,
+    share: Option<f64>,
+    value: String,
+    detail: String,
+    grade: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
+    let f = share.unwrap_or(0.0).clamp(0.0, 1.0);
+    let angle = std::f64::consts::PI * (1.0 - f);
+    let (x, y) = (60.0 + 48.0 * angle.cos(), 60.0 - 48.0 * angle.sin());
+    let arc = format!("M 12 60 A 48 48 0 0 1 {x:.2} {y:.2}");
+    view! {
+        <div class=format!("gauge {grade}") data-testid=testid role="group" aria-label=label>
+            <svg viewBox="0 0 120 68" aria-hidden="true">
+                <path class="gauge-track" d="M 12 60 A 48 48 0 0 1 108 60" />
+                {(f > 0.0).then(|| view! { <path class="gauge-fill" d=arc /> })}
+            </svg>
+            <span class="gauge-value" data-testid=format!("{testid}-value")>{value}</span>
+            <span class="gauge-label">{label}</span>
+            <span class="gauge-grade">{grade_word(grade)}</span>
+            <span class="gauge-detail muted">{detail}</span>
+        </div>
+    }
+}
+
+#[component]
+fn SystemHealthGauges(health: SystemHealth) -> impl IntoView {
+    let completeness = match health.completeness {
+        Some(c) => view! {
+            <Gauge
+                label="Data completeness"
+                share=Some(c)
+                value=format!("{:.1} %", 100.0 * c)
+                detail=health.quality_day.map(|d| format!("Data quality report of {d}")).unwrap_or_default()
+                grade=grade(c, 0.95, 0.8)
+                testid="gauge-completeness"
+            />
+        }
+        .into_any(),
+        None => view! {
+            <Gauge label="Data completeness" share=None value="—".into() detail="No data quality report yet (the job runs daily).".into() grade="none" testid="gauge-completeness" />
+        }
+        .into_any(),
+    };
+    let online_share = (health.sensors_total > 0)
+        .then(|| health.sensors_online as f64 / health.sensors_total as f64);
+    let clear_share = if health.open_incidents == 0 {
+        1.0
+    } else {
+        1.0 - health.open_critical as f64 / health.open_incidents as f64
+    };
+    let incident_grade = if health.open_critical > 0 {
+        "bad"
+    } else if health.open_incidents > 0 {
+        "warn"
+    } else {
+        "good"
+    };
+    let jobs_share =
+        (health.jobs_total > 0).then(|| health.jobs_healthy as f64 / health.jobs_total as f64);
+    let jobs_detail = if health.failing_jobs.is_empty() {
+        "Newest run of every job succeeded.".to_owned()
+    } else {
+        format!("Failing: {}", health.failing_jobs.join(", "))
+    };
+    view! {
+        <section class="gauges" aria-label="System health" data-testid="health-gauges">
+            {completeness}
+            <Gauge
+                label="Sensors online"
+                share=online_share
+                value=format!("{} / {}", health.sensors_online, health.sensors_total)
+                detail="Reported within their stale limit.".into()
+                grade=online_share.map_or("none", |s| grade(s, 0.95, 0.8))
+                testid="gauge-online"
+            />
+            <Gauge
+                label="Critical incidents"
+                share=Some(clear_share)
+                value=health.open_critical.to_string()
+                detail=format!("{} unresolved in all", health.open_incidents)
+                grade=incident_grade
+                testid="gauge-critical"
+            />
+            <Gauge
+                label="Job health"
+                share=jobs_share
+                value=format!("{} / {}", health.jobs_healthy, health.jobs_total)
+                detail=if health.jobs_total == 0 { "No job has run for this tenant yet.".into() } else { jobs_detail }
+                grade=jobs_share.map_or("none", |s| if s >= 1.0 { "good" } else { grade(s, 1.0, 0.5) })
+                testid="gauge-jobs"
+            />
+        </section>
+    }
+}
+
+#[component]
+fn MapLegend(overview: NetworkOverview) -> impl IntoView {
+    view! {
+        <ul class="map-legend" data-testid="map-legend">
+            {NodeStatus::ALL
+                .into_iter()
+                .map(|s| {
+                    let n = overview.count(s);
+                    view! {
+                        <li data-status=s.as_str()>
+                            <span class=format!("legend-mark status-{}", s.as_str()) aria-hidden="true"></span>
+                            {format!("{} ({n})", s.label())}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}
+
+fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map(f).unwrap_or_else(|| "—".into())
+}
+
+#[component]
+fn DistrictBreakdown(districts: Vec<DistrictStatus>) -> impl IntoView {
+    if districts.is_empty() {
+        return view! {
+            <section class="card">
+                <h2>"Districts"</h2>
+                <p class="empty">"No node is assigned to a district. Give nodes a district in the nodes CSV to compare districts."</p>
+            </section>
+        }
+        .into_any();
+    }
+    view! {
+        <section class="card" aria-labelledby="districts-head">
+            <h2 id="districts-head">"Districts"</h2>
+            <div class="table-wrap">
+                <table class="data" data-testid="district-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"District"</th>
+                            <th scope="col">"Nodes online"</th>
+                            <th scope="col">"Inflow now"</th>
+                            <th scope="col">"Pressure now"</th>
+                            <th scope="col">"Non-revenue water"</th>
+                            <th scope="col">"Night flow (MNF)"</th>
+                            <th scope="col">"ILI"</th>
+                            <th scope="col">"Open incidents"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {districts
+                            .into_iter()
+                            .map(|d| {
+                                let day = d.day.map(|t| format!("Day starting {}", when(t))).unwrap_or_else(|| "No efficiency figures yet".into());
+                                view! {
+                                    <tr data-district=d.name.clone()>
+                                        <th scope="row">{d.name.clone()}</th>
+                                        <td class="num">{format!("{} / {}", d.online, d.nodes)}</td>
+                                        <td class="num">{opt(d.inflow_lps, |v| Metric::FlowRate.format(v))}</td>
+                                        <td class="num">{opt(d.pressure_bar, |v| Metric::Pressure.format(v))}</td>
+                                        <td class="num" title=day.clone()>{opt(d.nrw_pct, |v| format!("{v:.1} %"))}</td>
+                                        <td class="num" title=day.clone()>{opt(d.mnf_lps, |v| Metric::FlowRate.format(v))}</td>
+                                        <td class="num" title=day>{opt(d.ili, |v| format!("{v:.2}"))}</td>
+                                        <td class="num">
+                                            {if d.open_incidents > 0 {
+                                                view! { <a href="/anomalies" title="Open the incident list">{d.open_incidents}</a> }.into_any()
+                                            } else {
+                                                view! { <span>"0"</span> }.into_any()
+                                            }}
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+    .into_any()
+}
