@@ -1,6 +1,6 @@
 //! The detector: faults and hydraulic signals of a panel, turned into findings per step.
 
-use crate::faults::{classify, clear_shared_spikes, FaultConfig, FaultKind};
+use crate::faults::{classify, clear_shared_spikes, mark_drift, FaultConfig, FaultKind};
 use crate::hydraulic::{compute, HydraulicConfig, Hydraulics};
 use crate::incidents::{Affected, Finding, IncidentKind};
 use crate::panel::{Panel, SensorKind};
@@ -85,6 +85,7 @@ impl Detector {
             .map(|s| classify(s, &self.cfg.faults))
             .collect();
         clear_shared_spikes(&mut masks);
+        mark_drift(panel, &mut masks, &self.cfg.faults);
         let hyd = compute(panel, &masks, from, &self.cfg.hydraulic);
         (from..panel.len())
             .map(|t| {
@@ -122,6 +123,7 @@ impl Detector {
             }
             check(t, FaultKind::Stuck);
             check(t, FaultKind::OutOfRange);
+            check(t, FaultKind::Drift);
             if t >= 1 {
                 check(t - 1, FaultKind::Spike);
             }
@@ -382,6 +384,10 @@ fn fault_finding(
             IncidentKind::SensorOutOfRange,
             "reported a value outside the metric's physical range",
         ),
+        FaultKind::Drift => (
+            IncidentKind::SensorDrift,
+            "has drifted away from the other loggers of its district a little more every day",
+        ),
     };
     let steps = step - start + 1;
     let value = s.values[step];
@@ -499,6 +505,40 @@ mod tests {
                 (IncidentKind::SensorStuck, "D1-P1"),
                 (IncidentKind::SensorMissing, "D1-P2")
             ]
+        );
+    }
+
+    #[test]
+    fn a_logger_drifting_off_turns_into_a_drift_fault() {
+        // D0-P1 reads 0.02 bar lower every day from day 18 on. At first that is a pressure drop
+        // like any other; once its gap to every other logger of D0 has grown steadily for a
+        // week, it is a drift of that logger, and from then on no hydraulic incident names it.
+        let drift_start = 18 * 96;
+        let panel = network(&SynthConfig {
+            drift: Some((1, drift_start, -0.02)),
+            ..Default::default()
+        });
+        let opened = replay(&panel, 18 * 96);
+        let drift: Vec<_> = opened
+            .iter()
+            .filter(|i| i.kind == IncidentKind::SensorDrift)
+            .collect();
+        assert_eq!(drift.len(), 1, "{opened:#?}");
+        assert_eq!(drift[0].affected[0].node, "D0-P1");
+        let days = (drift[0].detected_at - panel.time(drift_start)) as f64 / 86_400.0;
+        assert!((3.0..=8.0).contains(&days), "detected after {days:.1} days");
+        assert!(
+            opened.iter().all(|i| i.kind == IncidentKind::SensorDrift
+                || (i.affected.iter().any(|a| a.node == "D0-P1")
+                    && i.detected_at < drift[0].detected_at)),
+            "only D0-P1's drift, as a pressure drop before it is known: {opened:#?}"
+        );
+        assert!(
+            opened
+                .iter()
+                .filter(|i| !i.kind.is_fault())
+                .all(|i| i.last_seen <= drift[0].detected_at + 3600),
+            "hydraulic incidents stop once the drift is known: {opened:#?}"
         );
     }
 

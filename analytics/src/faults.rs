@@ -1,10 +1,11 @@
-//! Sensor faults, told apart from hydraulics: missing data, stuck values, spikes, out of range.
+//! Sensor faults, told apart from hydraulics: missing data, stuck values, spikes, out of range,
+//! and a logger drifting away from its district's other loggers.
 //!
 //! Each check returns, per series, the steps it condemns, so the hydraulic checks can ignore those
 //! values (a stuck logger must not look like a pressure drop) and the tracker can report them.
 
-use crate::panel::Series;
-use crate::stats::robust_sd;
+use crate::panel::{Panel, SensorKind, Series};
+use crate::stats::{median_in_place, robust_sd};
 
 /// Kinds of sensor fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -13,6 +14,8 @@ pub enum FaultKind {
     Stuck,
     Spike,
     OutOfRange,
+    /// The logger's offset from its district's other loggers moves steadily, day after day.
+    Drift,
 }
 
 impl FaultKind {
@@ -22,6 +25,7 @@ impl FaultKind {
             Self::Stuck => "stuck",
             Self::Spike => "spike",
             Self::OutOfRange => "out_of_range",
+            Self::Drift => "drift",
         }
     }
 }
@@ -38,6 +42,12 @@ pub struct FaultConfig {
     pub spike_k: f64,
     /// History used to learn what is normal for a sensor, in steps.
     pub history_steps: usize,
+    /// A drift must build up over this many days, steadily.
+    pub drift_days: usize,
+    /// Days before those that say what the logger's offset from its neighbours normally is.
+    pub drift_baseline_days: usize,
+    /// ... and the drift must move it this many robust deviations of its daily offset away.
+    pub drift_k: f64,
 }
 
 impl Default for FaultConfig {
@@ -47,6 +57,9 @@ impl Default for FaultConfig {
             rest_share: 0.05,
             spike_k: 10.0,
             history_steps: 7 * 96,
+            drift_days: 7,
+            drift_baseline_days: 14,
+            drift_k: 6.0,
         }
     }
 }
@@ -64,6 +77,144 @@ pub fn clear_shared_spikes(masks: &mut [Vec<Option<FaultKind>>]) {
             for m in masks.iter_mut() {
                 if m.get(t) == Some(&Some(FaultKind::Spike)) {
                     m[t] = None;
+                }
+            }
+        }
+    }
+}
+
+/// Loggers a district needs for drift to be told from hydraulics.
+const DRIFT_MIN_LOGGERS: usize = 3;
+/// Share of a logger's pairs with its neighbours that must drift the same way.
+const DRIFT_PAIR_SHARE: f64 = 0.75;
+/// Most of a drift's move one day may make.
+const DRIFT_MAX_DAY_SHARE: f64 = 0.4;
+
+/// How far (in robust deviations of its daily value before) the difference `a − b` of two
+/// loggers' daily means is from its usual value on the newest day, and whether it got there
+/// like a slope over the window: a straight line explains most of the window's days
+/// (R² ≥ 0.8), no single day made more than [`DRIFT_MAX_DAY_SHARE`] of the move (a burst or a
+/// valve is a step, not a slope), and the window's move is at least half of the distance.
+/// `a` and `b` hold daily means newest first: the window's `w + 1` days, then the baseline.
+fn pair_drift(a: &[f64], b: &[f64], w: usize) -> (f64, bool) {
+    let d = |k: usize| a[k] - b[k];
+    let path: Vec<f64> = (0..=w).rev().map(d).collect();
+    if path.iter().any(|x| !x.is_finite()) {
+        return (0.0, false);
+    }
+    let mut base: Vec<f64> = (w + 1..a.len()).map(d).filter(|x| x.is_finite()).collect();
+    if base.len() * 2 < a.len() - w - 1 {
+        return (0.0, false);
+    }
+    let spread = robust_sd(&base, 1).unwrap_or(0.0).max(f64::EPSILON);
+    let centre = median_in_place(&mut base).unwrap_or(0.0);
+    let away = path[w] - centre;
+    let total = path[w] - path[0];
+    if total == 0.0
+        || path
+            .windows(2)
+            .any(|p| (p[1] - p[0]).abs() > DRIFT_MAX_DAY_SHARE * total.abs())
+    {
+        return (away / spread, false);
+    }
+    let n = (w + 1) as f64;
+    let (mx, my) = ((n - 1.0) / 2.0, path.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (x, y) in path.iter().enumerate() {
+        let (dx, dy) = (x as f64 - mx, y - my);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    let line = syy > 0.0 && sxy * total > 0.0 && sxy * sxy / (sxx * syy) >= 0.8;
+    let covered = away * total > 0.0 && total.abs() * 2.0 >= away.abs();
+    (away / spread, line && covered)
+}
+
+/// Marks, in `masks`, the steps at which a pressure logger has been drifting away from the
+/// other loggers of its district. Daily means cancel demand and the network's common mode;
+/// the difference between two loggers' daily means is steady on a healthy pair. A logger
+/// drifts when its difference with most of its neighbours (and the same way) moved steadily
+/// for [`FaultConfig::drift_days`] days to [`FaultConfig::drift_k`] robust deviations from
+/// its value over the [`FaultConfig::drift_baseline_days`] before; a neighbour shares only its
+/// pair with the drifting logger, so it is not marked. Decided every hour and at the newest
+/// step from that step and earlier ones only (causal); steps already faulted stay as they are,
+/// and values faulted otherwise take no part.
+pub fn mark_drift(panel: &Panel, masks: &mut [Vec<Option<FaultKind>>], cfg: &FaultConfig) {
+    let per_day = panel.per_day();
+    let n = panel.len();
+    let (w, b) = (cfg.drift_days, cfg.drift_baseline_days);
+    if per_day < 24 || w == 0 || n < (w + b + 1) * per_day {
+        return;
+    }
+    let per_hour = per_day / 24;
+    let mut districts: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (i, s) in panel.series.iter().enumerate() {
+        if let (SensorKind::Pressure, false, Some(d)) = (s.kind, s.cumulative, &s.district) {
+            districts.entry(d).or_default().push(i);
+        }
+    }
+    for members in districts.values().filter(|m| m.len() >= DRIFT_MIN_LOGGERS) {
+        // Running sums of each logger's healthy values.
+        let sums: Vec<(Vec<f64>, Vec<u32>)> = members
+            .iter()
+            .map(|&i| {
+                let (mut sum, mut count) = (vec![0.0; n + 1], vec![0u32; n + 1]);
+                for t in 0..n {
+                    let v = panel.series[i].values.get(t).copied().unwrap_or(f64::NAN);
+                    let ok = v.is_finite() && masks[i][t].is_none();
+                    sum[t + 1] = sum[t] + if ok { v } else { 0.0 };
+                    count[t + 1] = count[t] + u32::from(ok);
+                }
+                (sum, count)
+            })
+            .collect();
+        // Mean over the day ending at step `end` (inclusive), if nine tenths of it is known (a
+        // day with a hole would be biased by the hours missing).
+        let day_mean = |k: usize, end: usize| -> f64 {
+            let (sum, count) = &sums[k];
+            let lo = (end + 1).saturating_sub(per_day);
+            let c = count[end + 1] - count[lo];
+            if (c as usize) * 10 < per_day * 9 {
+                return f64::NAN;
+            }
+            (sum[end + 1] - sum[lo]) / f64::from(c)
+        };
+        let need = ((members.len() - 1) as f64 * DRIFT_PAIR_SHARE).ceil() as usize;
+        let mut drifting = vec![false; members.len()];
+        // `t` indexes every member's mask and its day means, not one sequence.
+        #[allow(clippy::needless_range_loop)]
+        for t in (w + b) * per_day..n {
+            if (t + 1) % per_hour == 0 || t + 1 == n {
+                let days: Vec<Vec<f64>> = (0..members.len())
+                    .map(|k| (0..=w + b).map(|d| day_mean(k, t - d * per_day)).collect())
+                    .collect();
+                for (k, flag) in drifting.iter_mut().enumerate() {
+                    // Starts on slopes far enough away; holds while the gaps stay at least
+                    // half as far (a drift does not heal because it stopped growing).
+                    let k_now = if *flag {
+                        cfg.drift_k / 2.0
+                    } else {
+                        cfg.drift_k
+                    };
+                    let (mut down, mut up) = (0, 0);
+                    for j in (0..members.len()).filter(|j| *j != k) {
+                        let (z, slope) = pair_drift(&days[k], &days[j], w);
+                        if slope || *flag {
+                            if z <= -k_now {
+                                down += 1;
+                            } else if z >= k_now {
+                                up += 1;
+                            }
+                        }
+                    }
+                    *flag = down.max(up) >= need;
+                }
+            }
+            for (k, &flag) in drifting.iter().enumerate() {
+                let i = members[k];
+                if flag && masks[i][t].is_none() {
+                    masks[i][t] = Some(FaultKind::Drift);
                 }
             }
         }

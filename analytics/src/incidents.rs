@@ -20,13 +20,18 @@ pub enum IncidentKind {
     SensorStuck,
     SensorSpike,
     SensorOutOfRange,
+    SensorDrift,
 }
 
 impl IncidentKind {
     pub fn is_fault(self) -> bool {
         matches!(
             self,
-            Self::SensorMissing | Self::SensorStuck | Self::SensorSpike | Self::SensorOutOfRange
+            Self::SensorMissing
+                | Self::SensorStuck
+                | Self::SensorSpike
+                | Self::SensorOutOfRange
+                | Self::SensorDrift
         )
     }
 

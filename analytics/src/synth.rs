@@ -1,5 +1,6 @@
 //! Synthetic networks for tests and benchmarks: diurnal and weekly demand, pressure falling with
-//! the square of the flow, sensor noise, and optionally a leak, a stuck logger and a lost reading.
+//! the square of the flow, sensor noise, and optionally a leak, a stuck logger, a lost reading
+//! and a drifting logger.
 //! Seeded, so every run produces the same data.
 
 use crate::panel::{Panel, SensorKind, Series};
@@ -30,6 +31,8 @@ pub struct SynthConfig {
     pub stuck: Option<(usize, usize, usize)>,
     /// (series index, step) of a lost reading.
     pub missing: Option<(usize, usize)>,
+    /// (series index, first step, change per day) of a logger drifting off, linearly.
+    pub drift: Option<(usize, usize, f64)>,
 }
 
 impl Default for SynthConfig {
@@ -44,6 +47,7 @@ impl Default for SynthConfig {
             leak: None,
             stuck: None,
             missing: None,
+            drift: None,
         }
     }
 }
@@ -147,6 +151,11 @@ pub fn network(cfg: &SynthConfig) -> Panel {
     }
     if let Some((s, at)) = cfg.missing {
         series[s].values[at] = f64::NAN;
+    }
+    if let Some((s, from, per_day_change)) = cfg.drift {
+        for (k, v) in series[s].values[from..].iter_mut().enumerate() {
+            *v += per_day_change * k as f64 / per_day as f64;
+        }
     }
     Panel {
         start: cfg.start,

@@ -26,11 +26,14 @@ pub enum AnomalyKind {
     SensorSpike,
     /// A reading outside the metric's physical range.
     SensorOutOfRange,
+    /// A logger whose offset from the other loggers of its district grows day after day
+    /// (calibration drift, fouling).
+    SensorDrift,
 }
 
 impl AnomalyKind {
     /// Every kind, in display order.
-    pub const ALL: [AnomalyKind; 8] = [
+    pub const ALL: [AnomalyKind; 9] = [
         Self::Leak,
         Self::PressureDrop,
         Self::PressureRise,
@@ -39,6 +42,7 @@ impl AnomalyKind {
         Self::SensorStuck,
         Self::SensorSpike,
         Self::SensorOutOfRange,
+        Self::SensorDrift,
     ];
 
     /// The wire name (`leak`, `sensor_stuck`, ...).
@@ -52,6 +56,7 @@ impl AnomalyKind {
             Self::SensorStuck => "sensor_stuck",
             Self::SensorSpike => "sensor_spike",
             Self::SensorOutOfRange => "sensor_out_of_range",
+            Self::SensorDrift => "sensor_drift",
         }
     }
 
@@ -71,6 +76,7 @@ impl AnomalyKind {
             Self::SensorStuck => "Stuck sensor",
             Self::SensorSpike => "Spike",
             Self::SensorOutOfRange => "Out of range",
+            Self::SensorDrift => "Drifting sensor",
         }
     }
 
@@ -78,7 +84,11 @@ impl AnomalyKind {
     pub fn is_fault(self) -> bool {
         matches!(
             self,
-            Self::SensorMissing | Self::SensorStuck | Self::SensorSpike | Self::SensorOutOfRange
+            Self::SensorMissing
+                | Self::SensorStuck
+                | Self::SensorSpike
+                | Self::SensorOutOfRange
+                | Self::SensorDrift
         )
     }
 }

@@ -26,6 +26,7 @@ pub fn kind_of(k: IncidentKind) -> AnomalyKind {
         IncidentKind::SensorStuck => AnomalyKind::SensorStuck,
         IncidentKind::SensorSpike => AnomalyKind::SensorSpike,
         IncidentKind::SensorOutOfRange => AnomalyKind::SensorOutOfRange,
+        IncidentKind::SensorDrift => AnomalyKind::SensorDrift,
     }
 }
 
@@ -39,6 +40,7 @@ fn tracker_kind(k: AnomalyKind) -> IncidentKind {
         AnomalyKind::SensorStuck => IncidentKind::SensorStuck,
         AnomalyKind::SensorSpike => IncidentKind::SensorSpike,
         AnomalyKind::SensorOutOfRange => IncidentKind::SensorOutOfRange,
+        AnomalyKind::SensorDrift => IncidentKind::SensorDrift,
     }
 }
 
