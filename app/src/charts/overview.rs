@@ -3,7 +3,7 @@
 //! dashed where the figure has one.
 
 use super::{point, time_chart, wall_ms, with_utc_labels};
-use charming::component::{Axis, Grid, Legend};
+use charming::component::{Axis, Grid, Legend, Title};
 use charming::element::{AxisType, LineStyle, LineStyleType};
 use charming::series::Line;
 use chrono_tz::Tz;
@@ -51,6 +51,14 @@ fn per_district(
                 .scale(true)
                 .name(axis.to_owned()),
         );
+    if lines.is_empty() {
+        chart = chart.title(
+            Title::new()
+                .text("No figures in this period")
+                .left("center")
+                .top("middle"),
+        );
+    }
     for (district, data) in lines {
         let few = data.len() < 3;
         let line = Line::new()

@@ -87,27 +87,36 @@ fn OverviewBody(view: OverviewView) -> impl IntoView {
         <DistrictBreakdown districts=overview.districts.clone() />
         <section class="card" aria-labelledby="perf-head" data-testid="network-performance">
             <h2 id="perf-head">"Network performance by district"</h2>
-            <div class="charts-row">
-                <figure>
-                    <figcaption>"Mean pressure per day"</figcaption>
-                    <EChart option=pressure_option label="Mean pressure per district and day".into()>
-                        <p class="muted">"The chart draws once the page has loaded."</p>
-                    </EChart>
-                </figure>
-                <figure>
-                    <figcaption>"Non-revenue water per day"</figcaption>
-                    <EChart option=nrw_option label="Non-revenue water per district and day".into()>
-                        <p class="muted">"The chart draws once the page has loaded."</p>
-                    </EChart>
-                </figure>
-                <figure>
-                    <figcaption>"Minimum night flow (02:00–04:00)"</figcaption>
-                    <EChart option=mnf_option label="Minimum night flow per district and day".into()>
-                        <p class="muted">"The chart draws once the page has loaded."</p>
-                    </EChart>
-                </figure>
-            </div>
+            {if overview.days.is_empty() {
+                view! {
+                    <p class="empty" data-testid="performance-empty">
+                        "No daily figures in this period yet: the efficiency job computes each district's day every 5 minutes from the stored flows and pressures."
+                    </p>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <div class="charts-row">
+                        <PerformanceChart caption="Mean pressure per day" label="Mean pressure per district and day" option=pressure_option />
+                        <PerformanceChart caption="Non-revenue water per day" label="Non-revenue water per district and day" option=nrw_option />
+                        <PerformanceChart caption="Minimum night flow (02:00–04:00)" label="Minimum night flow per district and day" option=mnf_option />
+                    </div>
+                }
+                .into_any()
+            }}
         </section>
+    }
+}
+
+#[component]
+fn PerformanceChart(caption: &'static str, label: &'static str, option: String) -> impl IntoView {
+    view! {
+        <figure>
+            <figcaption>{caption}</figcaption>
+            <EChart option label=label.to_owned()>
+                <p class="muted">"The chart draws once the page has loaded."</p>
+            </EChart>
+        </figure>
     }
 }
 
