@@ -63,10 +63,11 @@ export async function signIn(page, password = DEMO_PASSWORD, email = DEMO_EMAIL)
   await page.click("button[type=submit]");
 }
 
-/** Pixels drawn on the first chart canvas (alpha > 0), how many there are, and the picture. */
-export function inked(page) {
-  return page.evaluate(() => {
-    const c = document.querySelector("[data-testid=echart] canvas");
+/** Pixels drawn (alpha > 0) on the first canvas matching `selector` (by default the first
+ * chart's), how many there are, and the picture. */
+export function inked(page, selector = "[data-testid=echart] canvas") {
+  return page.evaluate((selector) => {
+    const c = document.querySelector(selector);
     // Read a copy, so the chart's own canvas is never read back (Chromium warns about that).
     const copy = document.createElement("canvas");
     copy.width = c.width;
@@ -77,7 +78,7 @@ export function inked(page) {
     let inked = 0;
     for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0) inked += 1;
     return { inked, total: data.length / 4, png: c.toDataURL() };
-  });
+  }, selector);
 }
 
 /** A bearer token of the demo administrator, through the REST login. */

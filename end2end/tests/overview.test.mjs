@@ -3,7 +3,7 @@
 // charts are drawn; a node on the map leads to its page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, apiToken, launch, screenshot, signIn, watchedPage } from "./browser.mjs";
+import { BASE_URL, apiToken, inked, launch, screenshot, signIn, watchedPage } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -96,23 +96,13 @@ test("the network overview draws the API's nodes, districts and health, and link
     api.days.filter((d) => d.avg_pressure_bar !== null).map((d) => d.district ?? "Whole network"),
   );
   assert.deepEqual(new Set(pressure.series.map((s) => s.name)), withPressure);
-  const ink = await perf.locator("[data-testid=echart] canvas").first().evaluate((c) => {
-    const copy = document.createElement("canvas");
-    copy.width = c.width;
-    copy.height = c.height;
-    const ctx = copy.getContext("2d", { willReadFrequently: true });
-    ctx.drawImage(c, 0, 0);
-    const { data } = ctx.getImageData(0, 0, c.width, c.height);
-    let n = 0;
-    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n += 1;
-    return n / (data.length / 4);
-  });
-  assert.ok(ink > 0.01, `pressure chart nearly blank (${ink})`);
+  const ink = await inked(page, "[data-testid=network-performance] [data-testid=echart] canvas");
+  assert.ok(ink.inked > ink.total / 100, `pressure chart nearly blank: ${ink.inked} of ${ink.total}`);
   await screenshot(page, "overview");
 
   // A marker is a link to its node's page.
   const target = located[0];
-  await page.getByTestId("network-map").locator(`a[href='/nodes/${target.id}']`).click();
+  await page.getByTestId("network-map").locator(`a[href='/nodes/${target.id}'] .map-node`).click();
   await page.waitForURL(`${BASE_URL}/nodes/${target.id}`);
   await page.getByRole("heading", { level: 1 }).waitFor();
   assert.match(await page.getByRole("heading", { level: 1 }).textContent(), new RegExp(target.name));
