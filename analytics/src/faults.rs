@@ -91,44 +91,53 @@ const DRIFT_PAIR_SHARE: f64 = 0.75;
 const DRIFT_MAX_DAY_SHARE: f64 = 0.4;
 
 /// How far (in robust deviations of its daily value before) the difference `a − b` of two
-/// loggers' daily means is from its usual value on the newest day, and whether it got there
-/// like a slope over the window: a straight line explains most of the window's days
-/// (R² ≥ 0.8), no single day made more than [`DRIFT_MAX_DAY_SHARE`] of the move (a burst or a
-/// valve is a step, not a slope), and the window's move is at least half of the distance.
-/// `a` and `b` hold daily means newest first: the window's `w + 1` days, then the baseline.
-fn pair_drift(a: &[f64], b: &[f64], w: usize) -> (f64, bool) {
-    let d = |k: usize| a[k] - b[k];
-    let path: Vec<f64> = (0..=w).rev().map(d).collect();
-    if path.iter().any(|x| !x.is_finite()) {
-        return (0.0, false);
+/// loggers' daily means is from its usual value on the newest day, when it got there like a
+/// slope over the window (or, with `holding`, however it got there; else 0): a straight line
+/// explains most of the window's days (R² ≥ 0.8), no single day made more than
+/// [`DRIFT_MAX_DAY_SHARE`] of the move (a burst or a valve is a step, not a slope), and the
+/// window's move is at least half of the distance. `a` and `b` hold daily means newest first:
+/// the window's `w + 1` days, then the baseline. The cheap slope test comes first: most pairs
+/// fail it and need no baseline.
+fn pair_drift(a: &[f64], b: &[f64], w: usize, holding: bool) -> f64 {
+    // Oldest first: x = 0 is the window's first day.
+    let y = |x: usize| a[w - x] - b[w - x];
+    if (0..=w).any(|x| !y(x).is_finite()) {
+        return 0.0;
     }
-    let mut base: Vec<f64> = (w + 1..a.len()).map(d).filter(|x| x.is_finite()).collect();
+    let total = y(w) - y(0);
+    let slope = total != 0.0
+        && (1..=w).all(|x| (y(x) - y(x - 1)).abs() <= DRIFT_MAX_DAY_SHARE * total.abs())
+        && {
+            let n = (w + 1) as f64;
+            let (mx, my) = ((n - 1.0) / 2.0, (0..=w).map(y).sum::<f64>() / n);
+            let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+            for x in 0..=w {
+                let (dx, dy) = (x as f64 - mx, y(x) - my);
+                sxy += dx * dy;
+                sxx += dx * dx;
+                syy += dy * dy;
+            }
+            syy > 0.0 && sxy * total > 0.0 && sxy * sxy / (sxx * syy) >= 0.8
+        };
+    if !slope && !holding {
+        return 0.0;
+    }
+    let mut base: Vec<f64> = (w + 1..a.len())
+        .map(|k| a[k] - b[k])
+        .filter(|x| x.is_finite())
+        .collect();
     if base.len() * 2 < a.len() - w - 1 {
-        return (0.0, false);
+        return 0.0;
     }
     let spread = robust_sd(&base, 1).unwrap_or(0.0).max(f64::EPSILON);
     let centre = median_in_place(&mut base).unwrap_or(0.0);
-    let away = path[w] - centre;
-    let total = path[w] - path[0];
-    if total == 0.0
-        || path
-            .windows(2)
-            .any(|p| (p[1] - p[0]).abs() > DRIFT_MAX_DAY_SHARE * total.abs())
-    {
-        return (away / spread, false);
-    }
-    let n = (w + 1) as f64;
-    let (mx, my) = ((n - 1.0) / 2.0, path.iter().sum::<f64>() / n);
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (x, y) in path.iter().enumerate() {
-        let (dx, dy) = (x as f64 - mx, y - my);
-        sxy += dx * dy;
-        sxx += dx * dx;
-        syy += dy * dy;
-    }
-    let line = syy > 0.0 && sxy * total > 0.0 && sxy * sxy / (sxx * syy) >= 0.8;
+    let away = y(w) - centre;
     let covered = away * total > 0.0 && total.abs() * 2.0 >= away.abs();
-    (away / spread, line && covered)
+    if holding || covered {
+        away / spread
+    } else {
+        0.0
+    }
 }
 
 /// Marks, in `masks`, the steps at which a pressure logger has been drifting away from the
@@ -197,14 +206,17 @@ pub fn mark_drift(panel: &Panel, masks: &mut [Vec<Option<FaultKind>>], cfg: &Fau
                     } else {
                         cfg.drift_k
                     };
-                    let (mut down, mut up) = (0, 0);
+                    let (mut down, mut up, mut neither) = (0, 0, 0);
                     for j in (0..members.len()).filter(|j| *j != k) {
-                        let (z, slope) = pair_drift(&days[k], &days[j], w);
-                        if slope || *flag {
-                            if z <= -k_now {
-                                down += 1;
-                            } else if z >= k_now {
-                                up += 1;
+                        let z = pair_drift(&days[k], &days[j], w, *flag);
+                        if z <= -k_now {
+                            down += 1;
+                        } else if z >= k_now {
+                            up += 1;
+                        } else {
+                            neither += 1;
+                            if members.len() - 1 - neither < need {
+                                break; // too few pairs left to reach the share
                             }
                         }
                     }
