@@ -18,7 +18,7 @@ ENV PATH=/src/end2end/node_modules/.bin:$PATH
 # ECharts is served from public/ (no CDN): the npm package's build, copied over.
 RUN mkdir -p public/vendor \
  && cp end2end/node_modules/echarts/dist/echarts.min.js public/vendor/ \
- && cargo leptos build --release
+ && cargo leptos build --release --split
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \

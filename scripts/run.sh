@@ -5,4 +5,4 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$ROOT/scripts/setup.sh" run
 cd "$ROOT"
-exec cargo leptos serve --release
+exec cargo leptos serve --release --split

@@ -27,7 +27,7 @@ export TEST_REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/}
 cargo test --locked -p shared -p analytics -p migrations -p server -p app --features app/ssr
 
 step "release build (cargo-leptos)"
-cargo leptos build --release
+cargo leptos build --release --split
 
 step "end-to-end tests (Playwright + Chromium)"
 E2E_DIR=$(mktemp -d)

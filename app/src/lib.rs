@@ -13,13 +13,8 @@ use components::protected::ProtectedLayout;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
-use pages::{
-    account::AccountPage, admin::AdminPage, anomalies::AnomaliesPage, dashboard::DashboardPage,
-    diagnostics::DiagnosticsPage, incident::IncidentPage, login::LoginPage,
-    monitoring::MonitoringPage, node::NodePage, not_found::NotFound, overview::OverviewPage,
-    register::RegisterPage,
-};
+use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
+use pages::{login::LoginPage, not_found::NotFound, register::RegisterPage};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -58,17 +53,147 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/auth/login") view=LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/auth/register") view=RegisterPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=ProtectedLayout ssr=SsrMode::Async>
-                    <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
-                    <Route path=path!("/enhanced-overview") view=OverviewPage ssr=SsrMode::Async />
-                    <Route path=path!("/monitoring") view=MonitoringPage ssr=SsrMode::Async />
-                    <Route path=path!("/anomalies") view=AnomaliesPage ssr=SsrMode::Async />
-                    <Route path=path!("/anomalies/:id") view=IncidentPage ssr=SsrMode::Async />
-                    <Route path=path!("/nodes/:id") view=NodePage ssr=SsrMode::Async />
-                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
-                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
-                    <Route path=path!("/test") view=DiagnosticsPage ssr=SsrMode::Async />
+                    <Route path=path!("/") view={Lazy::<Dashboard>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/enhanced-overview") view={Lazy::<Overview>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/monitoring") view={Lazy::<Monitoring>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/anomalies") view={Lazy::<Anomalies>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/anomalies/:id") view={Lazy::<Incident>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/nodes/:id") view={Lazy::<Node>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view={Lazy::<Admin>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/account") view={Lazy::<Account>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/test") view={Lazy::<Diagnostics>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+// The signed-in pages load lazily: each page's code is its own WebAssembly chunk (built with
+// `cargo leptos build --split`), fetched when the page is first shown, so the first download
+// holds only the router, the layout and the sign-in pages. The server renders them as before.
+
+/// `/`: the dashboard.
+struct Dashboard;
+
+#[lazy_route]
+impl LazyRoute for Dashboard {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::dashboard::DashboardPage /> }.into_any()
+    }
+}
+
+/// `/enhanced-overview`: the network map and districts.
+struct Overview;
+
+#[lazy_route]
+impl LazyRoute for Overview {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::overview::OverviewPage /> }.into_any()
+    }
+}
+
+/// `/monitoring`: the live view.
+struct Monitoring;
+
+#[lazy_route]
+impl LazyRoute for Monitoring {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::monitoring::MonitoringPage /> }.into_any()
+    }
+}
+
+/// `/anomalies`: the incident list.
+struct Anomalies;
+
+#[lazy_route]
+impl LazyRoute for Anomalies {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::anomalies::AnomaliesPage /> }.into_any()
+    }
+}
+
+/// `/anomalies/:id`: one incident.
+struct Incident;
+
+#[lazy_route]
+impl LazyRoute for Incident {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::incident::IncidentPage /> }.into_any()
+    }
+}
+
+/// `/nodes/:id`: one node's chart.
+struct Node;
+
+#[lazy_route]
+impl LazyRoute for Node {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::node::NodePage /> }.into_any()
+    }
+}
+
+/// `/admin`: tenant administration.
+struct Admin;
+
+#[lazy_route]
+impl LazyRoute for Admin {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::admin::AdminPage /> }.into_any()
+    }
+}
+
+/// `/account`: the person's tenants.
+struct Account;
+
+#[lazy_route]
+impl LazyRoute for Account {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::account::AccountPage /> }.into_any()
+    }
+}
+
+/// `/test`: diagnostics.
+struct Diagnostics;
+
+#[lazy_route]
+impl LazyRoute for Diagnostics {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::diagnostics::DiagnosticsPage /> }.into_any()
     }
 }
