@@ -72,128 +72,40 @@ pub fn App() -> impl IntoView {
 // `cargo leptos build --split`), fetched when the page is first shown, so the first download
 // holds only the router, the layout and the sign-in pages. The server renders them as before.
 
-/// `/`: the dashboard.
-struct Dashboard;
+/// A lazily loaded route `$route` showing the page component `$page`.
+macro_rules! lazy_page {
+    ($(#[$doc:meta])* $route:ident => $page:path) => {
+        $(#[$doc])*
+        struct $route;
 
-#[lazy_route]
-impl LazyRoute for Dashboard {
-    fn data() -> Self {
-        Self
-    }
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
 
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::dashboard::DashboardPage /> }.into_any()
-    }
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    };
 }
 
-/// `/enhanced-overview`: the network map and districts.
-struct Overview;
-
-#[lazy_route]
-impl LazyRoute for Overview {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::overview::OverviewPage /> }.into_any()
-    }
-}
-
-/// `/monitoring`: the live view.
-struct Monitoring;
-
-#[lazy_route]
-impl LazyRoute for Monitoring {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::monitoring::MonitoringPage /> }.into_any()
-    }
-}
-
-/// `/anomalies`: the incident list.
-struct Anomalies;
-
-#[lazy_route]
-impl LazyRoute for Anomalies {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::anomalies::AnomaliesPage /> }.into_any()
-    }
-}
-
-/// `/anomalies/:id`: one incident.
-struct Incident;
-
-#[lazy_route]
-impl LazyRoute for Incident {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::incident::IncidentPage /> }.into_any()
-    }
-}
-
-/// `/nodes/:id`: one node's chart.
-struct Node;
-
-#[lazy_route]
-impl LazyRoute for Node {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::node::NodePage /> }.into_any()
-    }
-}
-
-/// `/admin`: tenant administration.
-struct Admin;
-
-#[lazy_route]
-impl LazyRoute for Admin {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::admin::AdminPage /> }.into_any()
-    }
-}
-
-/// `/account`: the person's tenants.
-struct Account;
-
-#[lazy_route]
-impl LazyRoute for Account {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::account::AccountPage /> }.into_any()
-    }
-}
-
-/// `/test`: diagnostics.
-struct Diagnostics;
-
-#[lazy_route]
-impl LazyRoute for Diagnostics {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::diagnostics::DiagnosticsPage /> }.into_any()
-    }
-}
+lazy_page!(/// `/`: the dashboard.
+    Dashboard => pages::dashboard::DashboardPage);
+lazy_page!(/// `/enhanced-overview`: the network map and districts.
+    Overview => pages::overview::OverviewPage);
+lazy_page!(/// `/monitoring`: the live view.
+    Monitoring => pages::monitoring::MonitoringPage);
+lazy_page!(/// `/anomalies`: the incident list.
+    Anomalies => pages::anomalies::AnomaliesPage);
+lazy_page!(/// `/anomalies/:id`: one incident.
+    Incident => pages::incident::IncidentPage);
+lazy_page!(/// `/nodes/:id`: one node's chart.
+    Node => pages::node::NodePage);
+lazy_page!(/// `/admin`: tenant administration.
+    Admin => pages::admin::AdminPage);
+lazy_page!(/// `/account`: the person's tenants.
+    Account => pages::account::AccountPage);
+lazy_page!(/// `/test`: diagnostics.
+    Diagnostics => pages::diagnostics::DiagnosticsPage);
