@@ -47,11 +47,10 @@ fn OverviewBody(view: OverviewView) -> impl IntoView {
         nrw_option,
         mnf_option,
     } = view;
-    let unplaced = overview
-        .nodes
-        .iter()
-        .filter(|n| n.lat.is_none() || n.lon.is_none())
-        .count();
+    let counts: Vec<(NodeStatus, usize)> = NodeStatus::ALL
+        .into_iter()
+        .map(|s| (s, overview.count(s)))
+        .collect();
     let period = format!(
         "Daily figures from {} to {} ({}); updated {}.",
         when(overview.from),
@@ -59,12 +58,23 @@ fn OverviewBody(view: OverviewView) -> impl IntoView {
         overview.time_zone,
         when(overview.generated_at)
     );
+    let NetworkOverview {
+        nodes,
+        districts,
+        days,
+        health,
+        ..
+    } = overview;
+    let unplaced = nodes
+        .iter()
+        .filter(|n| n.lat.is_none() || n.lon.is_none())
+        .count();
     view! {
         <p class="muted updated" data-testid="overview-period">{period}</p>
-        <SystemHealthGauges health=overview.health.clone() />
+        <SystemHealthGauges health />
         <section class="card" aria-labelledby="map-head">
             <h2 id="map-head">"Network map"</h2>
-            <MapLegend overview=overview.clone() />
+            <MapLegend counts />
             {if map_svg.is_empty() {
                 view! {
                     <p class="empty" data-testid="map-empty">
@@ -84,10 +94,10 @@ fn OverviewBody(view: OverviewView) -> impl IntoView {
                     }
                 })}
         </section>
-        <DistrictBreakdown districts=overview.districts.clone() />
+        <DistrictBreakdown districts />
         <section class="card" aria-labelledby="perf-head" data-testid="network-performance">
             <h2 id="perf-head">"Network performance by district"</h2>
-            {if overview.days.is_empty() {
+            {if days.is_empty() {
                 view! {
                     <p class="empty" data-testid="performance-empty">
                         "No daily figures in this period yet: the efficiency job computes each district's day every 5 minutes from the stored flows and pressures."
@@ -239,14 +249,14 @@ fn SystemHealthGauges(health: SystemHealth) -> impl IntoView {
     }
 }
 
+/// Each status's marker and how many nodes have it.
 #[component]
-fn MapLegend(overview: NetworkOverview) -> impl IntoView {
+fn MapLegend(counts: Vec<(NodeStatus, usize)>) -> impl IntoView {
     view! {
         <ul class="map-legend" data-testid="map-legend">
-            {NodeStatus::ALL
+            {counts
                 .into_iter()
-                .map(|s| {
-                    let n = overview.count(s);
+                .map(|(s, n)| {
                     view! {
                         <li data-status=s.as_str()>
                             <span class=format!("legend-mark status-{}", s.as_str()) aria-hidden="true"></span>

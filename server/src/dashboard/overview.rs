@@ -73,11 +73,7 @@ pub async fn overview(
     let nodes: Vec<MapNode> = rows
         .into_iter()
         .map(|r| {
-            let interval = r
-                .metadata
-                .as_ref()
-                .and_then(|m| m.get("interval_secs")?.as_i64())
-                .filter(|s| *s > 0)
+            let interval = data_quality::configured_interval(r.metadata.as_ref())
                 .unwrap_or(data_quality::DEFAULT_INTERVAL_SECS);
             let limit = interval * stale_intervals;
             stale_after_secs = i64::max(stale_after_secs, limit);

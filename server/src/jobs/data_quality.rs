@@ -85,13 +85,9 @@ struct Count {
     n: i64,
 }
 
-/// The configured interval of a node (`metadata.interval_secs`), if any.
-fn configured_interval(node: &nodes::Model) -> Option<i64> {
-    node.metadata
-        .as_ref()?
-        .get("interval_secs")?
-        .as_i64()
-        .filter(|s| *s > 0)
+/// The reporting interval a node's metadata configures (`interval_secs`), if any.
+pub(crate) fn configured_interval(metadata: Option<&serde_json::Value>) -> Option<i64> {
+    metadata?.get("interval_secs")?.as_i64().filter(|s| *s > 0)
 }
 
 /// The median step between readings.
@@ -121,7 +117,7 @@ pub fn examine(
     stale_intervals: i64,
 ) -> SeriesQuality {
     let ts: Vec<DateTime<Utc>> = rows.iter().map(|r| r.0).collect();
-    let interval = configured_interval(node)
+    let interval = configured_interval(node.metadata.as_ref())
         .or_else(|| inferred_interval(&ts))
         .unwrap_or(DEFAULT_INTERVAL_SECS);
     let span = (period_end - day_start).num_seconds().max(0);
