@@ -1,10 +1,16 @@
 // Draws every `.echart` element's ECharts option (JSON in `data-option`, built on the server)
 // once the WebAssembly app has hydrated the page (the root gets `data-hydrated`), and again
 // whenever an option changes or a chart element appears (client-side navigation). Charts
-// follow the container's size and the colour scheme, and are disposed of when removed.
+// follow the container's size and the colour scheme (the system's, or the one chosen in the
+// header), and are disposed of when removed.
 (() => {
   "use strict";
   const dark = window.matchMedia("(prefers-color-scheme: dark)");
+  // The theme chosen in the header (`public/theme.js`) wins over the system's.
+  const isDark = () => {
+    const chosen = document.documentElement.getAttribute("data-theme");
+    return chosen ? chosen === "dark" : dark.matches;
+  };
   const drawn = new WeakMap(); // element -> option text it shows
 
   function draw(el) {
@@ -21,7 +27,7 @@
     // Give the container its size before ECharts measures it.
     el.classList.add("ready");
     const chart = window.echarts.getInstanceByDom(el)
-      || window.echarts.init(el, dark.matches ? "dark" : null, { renderer: "canvas" });
+      || window.echarts.init(el, isDark() ? "dark" : null, { renderer: "canvas" });
     chart.setOption(option, true);
     drawn.set(el, text);
   }
@@ -57,12 +63,17 @@
         window.echarts?.getInstanceByDom(el)?.resize();
       });
     });
-    dark.addEventListener("change", () => {
+    const redraw = () => {
       document.querySelectorAll(".echart.ready").forEach((el) => {
         window.echarts?.getInstanceByDom(el)?.dispose();
         drawn.delete(el);
         draw(el);
       });
+    };
+    dark.addEventListener("change", redraw);
+    new MutationObserver(redraw).observe(document.documentElement, {
+      attributes: true,
+      attributeFilter: ["data-theme"],
     });
   }
 

@@ -25,6 +25,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                // Applies the theme chosen in the header before the first paint (no `defer`).
+                <script src="/theme.js"></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 // ECharts (the npm package's build, served from public/) and the glue that

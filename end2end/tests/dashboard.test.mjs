@@ -133,3 +133,44 @@ test("largest contentful paint of the dashboard (measured)", async () => {
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("recent incidents follow the API, and the theme button switches and is remembered", async () => {
+  const { page, problems, context } = await watchedPage(browser);
+  await signIn(page);
+  await page.waitForURL(`${BASE_URL}/`, { timeout: 15_000 });
+  const recent = page.getByTestId("recent-incidents");
+  await recent.waitFor();
+  const res = await fetch(`${BASE_URL}/api/v1/anomalies?limit=5`, {
+    headers: { authorization: `Bearer ${await apiToken()}` },
+  });
+  const incidents = await res.json();
+  if (incidents.length === 0) {
+    await recent.getByTestId("recent-empty").waitFor();
+  } else {
+    assert.equal(await recent.getByTestId("recent-incident").count(), incidents.length);
+  }
+
+  // Headless Chromium prefers light: the button turns the page dark, and back.
+  const look = () =>
+    page.evaluate(() => ({
+      theme: document.documentElement.getAttribute("data-theme"),
+      background: getComputedStyle(document.body).backgroundColor,
+    }));
+  const light = await look();
+  assert.equal(light.theme, null, "no choice made yet: the system's theme");
+  await page.getByTestId("theme-toggle").click();
+  const dark = await look();
+  assert.equal(dark.theme, "dark");
+  assert.notEqual(dark.background, light.background, "the page turned dark");
+  await page.locator("[data-testid=echart] canvas").first().waitFor({ timeout: 15_000 });
+  await screenshot(page, "dashboard-dark");
+  // Remembered across a reload, applied before the page hydrates.
+  await page.reload({ waitUntil: "load" });
+  assert.deepEqual(await look(), dark);
+  await page.getByTestId("theme-toggle").click();
+  const back = await look();
+  assert.equal(back.theme, "light");
+  assert.equal(back.background, light.background);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

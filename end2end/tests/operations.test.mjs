@@ -100,7 +100,7 @@ test("the incidents page lists the detector's open incidents as the API does", a
   await signIn(page);
   await page.waitForURL(`${BASE_URL}/`, { timeout: 15_000 });
   await page.waitForLoadState("networkidle");
-  await page.getByRole("link", { name: "Incidents" }).click();
+  await page.getByRole("link", { name: "Incidents", exact: true }).click();
   await page.waitForURL(`${BASE_URL}/anomalies`);
   await page.getByRole("heading", { name: "Incidents" }).waitFor();
   await page.waitForSelector("[data-testid=incidents], [data-testid=no-incidents]", { timeout: 10_000 });
@@ -168,7 +168,7 @@ test("a viewer sees the incidents without actions, and the API refuses them", as
   await signIn(page, password, email);
   await page.waitForURL(`${BASE_URL}/`, { timeout: 15_000 });
   await page.waitForLoadState("networkidle");
-  await page.getByRole("link", { name: "Incidents" }).click();
+  await page.getByRole("link", { name: "Incidents", exact: true }).click();
   await page.waitForURL(`${BASE_URL}/anomalies`);
   await page.selectOption("[data-testid=status-filter]", "");
   await page.waitForSelector("[data-testid=incidents], [data-testid=no-incidents]", { timeout: 10_000 });

@@ -3,7 +3,7 @@ use crate::server_fns::auth::Logout;
 use leptos::prelude::*;
 use shared::auth::{SessionUser, TenantMembership};
 
-/// Top bar: product name, current tenant, signed-in user and sign-out.
+/// Top bar: product name, pages, current tenant, theme, signed-in user and sign-out.
 #[component]
 pub fn Header(user: SessionUser, tenants: Vec<TenantMembership>) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
@@ -27,6 +27,17 @@ pub fn Header(user: SessionUser, tenants: Vec<TenantMembership>) -> impl IntoVie
             </nav>
             <TenantSwitcher current=user.tenant.clone() memberships=tenants />
             <div class="user-menu">
+                // Handled by public/theme.js (works before hydration, costs the wasm nothing).
+                <button
+                    type="button"
+                    class="theme-toggle"
+                    data-theme-toggle=""
+                    data-testid="theme-toggle"
+                    title="Switch between the light and the dark theme"
+                >
+                    <span aria-hidden="true">"◐"</span>
+                    <span class="sr-only">"Theme"</span>
+                </button>
                 <a class="user" href="/account" data-testid="user-email" title="Your tenants and roles">
                     {user.display_name.clone()}
                     <small class="muted">" · " {user.role.as_str()}</small>

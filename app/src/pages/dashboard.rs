@@ -1,10 +1,13 @@
 pub(crate) mod period;
 
 use crate::components::error_box::ErrorBox;
+use crate::components::when;
+use crate::server_fns::anomalies::list_incidents;
 use crate::server_fns::dashboard::get_summary;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use shared::anomaly::{Incident, IncidentFilter};
 use shared::dashboard::{DashboardSummary, LatestValue, MetricWindow, NodeLatest};
 use shared::Metric;
 
@@ -26,6 +29,7 @@ pub fn DashboardPage() -> impl IntoView {
             </button>
         </div>
         <period::PeriodSection />
+        <RecentAnomalies />
         <h2 class="section-title">"Right now"</h2>
         <Transition fallback=|| view! { <p class="loading">"Loading the network…"</p> }>
             {move || Suspend::new(async move {
@@ -35,6 +39,77 @@ pub fn DashboardPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// How many incidents the dashboard lists.
+const RECENT_INCIDENTS: u64 = 5;
+
+/// The newest incidents, whatever their status, each linking to its page.
+#[component]
+fn RecentAnomalies() -> impl IntoView {
+    let incidents = Resource::new(
+        || (),
+        |_| {
+            list_incidents(IncidentFilter {
+                limit: Some(RECENT_INCIDENTS),
+                ..IncidentFilter::default()
+            })
+        },
+    );
+    view! {
+        <section class="card recent" aria-labelledby="recent-head" data-testid="recent-incidents">
+            <div class="card-head">
+                <h2 id="recent-head">"Recent incidents"</h2>
+                <a href="/anomalies">"All incidents"</a>
+            </div>
+            <Transition fallback=|| view! { <p class="loading">"Loading incidents…"</p> }>
+                {move || Suspend::new(async move {
+                    match incidents.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="empty" data-testid="recent-empty">
+                                "No incidents yet. The detector checks the newest readings every 15 minutes; leaks, pressure anomalies and sensor faults will be listed here."
+                            </p>
+                        }
+                        .into_any(),
+                        Ok(list) => view! { <RecentList list /> }.into_any(),
+                        Err(error) => view! { <ErrorBox error retry=move |_| incidents.refetch() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn RecentList(list: Vec<Incident>) -> impl IntoView {
+    view! {
+        <ul class="recent-list">
+            {list
+                .into_iter()
+                .map(|i| {
+                    let sensors = i
+                        .affected
+                        .iter()
+                        .take(3)
+                        .map(|a| a.external_id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    view! {
+                        <li data-testid="recent-incident">
+                            <span class=format!("badge sev-{}", i.severity.as_str())>{i.severity.as_str()}</span>
+                            <a href=format!("/anomalies/{}", i.id)>{i.kind.label()}</a>
+                            <span class="muted">
+                                {i.district.clone().map(|d| format!("{d} · ")).unwrap_or_default()}
+                                {sensors}
+                            </span>
+                            <span class="muted">{when(i.detected_at)}</span>
+                            <span class=format!("status status-{}", i.status.as_str())>{i.status.as_str()}</span>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
     }
 }
 
