@@ -8,6 +8,7 @@ mod bulk_load;
 mod dashboard_period;
 mod efficiency;
 mod fake_bigquery;
+mod forecasts;
 mod http_api;
 mod ingest;
 mod isolation;

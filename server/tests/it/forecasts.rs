@@ -1,0 +1,165 @@
+//! Forecasts served from the stored hours of the synthetic network: the combination's method
+//! and interval, the cache, REST and server function, and what they refuse.
+
+use super::anomalies::seed;
+use crate::support::*;
+use axum::http::StatusCode;
+use chrono::DateTime;
+use shared::Metric;
+
+#[tokio::test]
+async fn forecasts_come_from_the_stored_hours_and_refuse_what_they_cannot_do() {
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_demo(&t.db).await;
+    let app = server::web::app(state);
+    let (tenant, panel) = seed(&t.db, "forecast").await;
+    server::storage::rollups::refresh(&t.db).await.unwrap();
+    let ids = server::ingest::import::node_map(&t.db, tenant)
+        .await
+        .unwrap();
+    let end = DateTime::from_timestamp(panel.time(panel.len() - 1) + 900, 0).unwrap();
+    let fc = server::forecast::fit(&t.db, tenant, ids["F0"], Metric::FlowRate, end)
+        .await
+        .unwrap();
+    assert_eq!(fc.points.len(), 168);
+    assert_eq!(fc.history_hours, 28 * 24);
+    assert!(
+        fc.method.starts_with("combination(mstl_ets "),
+        "{}",
+        fc.method
+    );
+    assert_eq!(fc.points[0].at, end);
+    assert!(fc
+        .points
+        .iter()
+        .all(|p| p.lower <= p.value && p.value <= p.upper));
+    // F0 carries 60 % of an inflow near 500 L/s (+40 L/s of burst): its forecast stays there.
+    let mean = fc.points.iter().map(|p| p.value).sum::<f64>() / 168.0;
+    let last_week: Vec<f64> =
+        panel.series.iter().find(|s| s.node == "F0").unwrap().values[panel.len() - 672..].to_vec();
+    let actual = last_week.iter().sum::<f64>() / last_week.len() as f64;
+    assert!(
+        (mean - actual).abs() < 0.1 * actual,
+        "forecast mean {mean:.1} vs last week {actual:.1}"
+    );
+    // Through the API, for the demo tenant: bad horizon, unknown metric, another tenant's node,
+    // and a node without recent history.
+    let token = login_token(&app).await;
+    let demo_node = server::ingest::import::node_map(&t.db, demo.tenant_id)
+        .await
+        .unwrap()["F01"];
+    let bad = send(
+        &app,
+        get(
+            &format!("/api/v1/forecasts/{demo_node}/flow_rate?horizon=500"),
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json()["field"], "horizon");
+    let bad = send(
+        &app,
+        get(
+            &format!("/api/v1/forecasts/{demo_node}/sound?horizon=5"),
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(bad.json()["field"], "metric");
+    let other = send(
+        &app,
+        get(
+            &format!("/api/v1/forecasts/{}/flow_rate", ids["F0"]),
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    let empty = send(
+        &app,
+        get(
+            &format!("/api/v1/forecasts/{demo_node}/flow_rate?horizon=24"),
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(empty.status, StatusCode::CONFLICT, "{}", empty.text());
+
+    // A district's demand: the summed flow of its inlet meters.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use server::storage::entities::{districts, nodes};
+    let f0 = nodes::Entity::find_by_id(ids["F0"])
+        .one(&t.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let district = districts::Entity::find_by_id(f0.district_id.unwrap())
+        .one(&t.db)
+        .await
+        .unwrap()
+        .unwrap();
+    // F1 feeds the district too (the synthetic network gives each district one inlet).
+    {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+        let mut f1 = nodes::Entity::find_by_id(ids["F1"])
+            .one(&t.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into_active_model();
+        f1.district_id = Set(Some(district.id));
+        f1.update(&t.db).await.unwrap();
+    }
+    let inlets: Vec<&analytics::panel::Series> = panel
+        .series
+        .iter()
+        .filter(|s| s.node == "F0" || s.node == "F1")
+        .collect();
+    assert_eq!(inlets.len(), 2);
+    let dfc = server::forecast::fit_district(&t.db, tenant, &district, end)
+        .await
+        .unwrap();
+    let mut expected_ids: Vec<i64> = inlets.iter().map(|s| ids[&s.node]).collect();
+    let mut got_ids = dfc.inlet_node_ids.clone();
+    expected_ids.sort_unstable();
+    got_ids.sort_unstable();
+    assert_eq!(got_ids, expected_ids);
+    assert_eq!(dfc.points.len(), 168);
+    assert_eq!(dfc.history_hours, 28 * 24);
+    let d_mean = dfc.points.iter().map(|p| p.value).sum::<f64>() / 168.0;
+    let d_actual: f64 = inlets
+        .iter()
+        .map(|s| s.values[panel.len() - 672..].iter().sum::<f64>() / 672.0)
+        .sum();
+    assert!(
+        (d_mean - d_actual).abs() < 0.1 * d_actual,
+        "district forecast mean {d_mean:.1} vs last week's summed inflow {d_actual:.1}"
+    );
+    assert!(d_mean > 1.5 * mean, "the sum is more than the F0 share");
+    // Through the API: another tenant's district is not found; the demo's has no history yet.
+    let other = send(
+        &app,
+        get(
+            &format!("/api/v1/districts/{}/forecast", district.id),
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    let demo_district = districts::Entity::find()
+        .filter(districts::Column::TenantId.eq(demo.tenant_id))
+        .one(&t.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let early = send(
+        &app,
+        get(
+            &format!("/api/v1/districts/{}/forecast?horizon=24", demo_district.id),
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.text());
+}
