@@ -270,17 +270,21 @@ impl ForecastPort for ForecastService {
             .ok_or_else(|| AppError::not_found("node"))?;
         let key = CacheKeys::new(caller.tenant.id).forecast(node_id, metric.as_str());
         let tenant = caller.tenant.id;
+        let (db, cache) = (&self.db, &self.cache);
         let mut fc: Forecast = self
             .cache
-            .get_or_load(&key, FORECAST_TTL, || async {
+            .get_or_load(&key, FORECAST_TTL, move || async move {
                 let now = Utc::now();
                 if let Some(fc) = stored(&scoped, tenant, node_id, metric, now).await? {
                     return Ok(fc);
                 }
-                // The fit and its write go through the service's connection: `store` runs
-                // its own transaction, and the node was checked in the scope above.
-                let fc = fit(&self.db, tenant, node_id, metric, now).await?;
-                store(&self.db, &self.cache, tenant, &fc).await?;
+                // Done with the scope (read only): a fit takes a while and must not hold a
+                // transaction open. The fit and its write go through the service's
+                // connection: `store` runs its own transaction, and the node was checked in
+                // the scope above.
+                drop(scoped);
+                let fc = fit(db, tenant, node_id, metric, now).await?;
+                store(db, cache, tenant, &fc).await?;
                 Ok(fc)
             })
             .await?;
