@@ -19,6 +19,7 @@ mod m20261127_000013_create_forecasts;
 mod m20261127_000014_partition_hourly_rollups;
 mod m20261127_000015_row_level_security;
 mod m20261127_000016_forecast_method_text;
+mod m20261128_000017_create_district_forecasts;
 
 pub use m20261127_000015_row_level_security::{protect_tenant_tables, TENANT_ROLE, TENANT_SETTING};
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000014_partition_hourly_rollups::Migration),
             Box::new(m20261127_000015_row_level_security::Migration),
             Box::new(m20261127_000016_forecast_method_text::Migration),
+            Box::new(m20261128_000017_create_district_forecasts::Migration),
         ]
     }
 }

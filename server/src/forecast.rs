@@ -4,6 +4,8 @@
 //! `forecasts` table and kept in the cache under `t:{tenant}:cache:forecast:{node_id}:{metric}`;
 //! the hourly cache refresh job refits the inlet meters' forecasts ahead of visits — with
 //! BigQuery ML (`ARIMA_PLUS`) when the tenant's BigQuery source is configured, locally otherwise.
+//! A district's demand forecast (the summed flow of its inlet meters) is kept the same way in
+//! `district_forecasts` and refitted by the same job.
 
 use crate::cache::keys::{CacheKeys, FORECAST_TTL};
 use crate::cache::JsonCache;
@@ -226,7 +228,6 @@ pub async fn stored(
     metric: Metric,
     now: DateTime<Utc>,
 ) -> Result<Option<Forecast>, AppError> {
-    let fresh_after = now - Duration::from_std(FORECAST_TTL).unwrap_or(Duration::hours(6));
     let row = StoredRow::find_by_statement(stmt(
         db.get_database_backend(),
         "SELECT body FROM forecasts WHERE tenant_id = ? AND node_id = ? AND metric = ? \
@@ -235,13 +236,71 @@ pub async fn stored(
             tenant_id.into(),
             node_id.into(),
             metric.code().into(),
-            fresh_after.into(),
+            fresh_after(now).into(),
         ],
     ))
     .one(db)
     .await
     .or_internal("reading a stored forecast")?;
     Ok(row.and_then(|r| serde_json::from_str(&r.body).ok()))
+}
+
+/// Stores `fc` as the current demand forecast of its district (replacing the previous one)
+/// and caches it.
+pub async fn store_district(
+    db: &DatabaseConnection,
+    cache: &JsonCache,
+    tenant_id: i64,
+    fc: &DistrictForecast,
+) -> Result<(), AppError> {
+    let body = serde_json::to_string(fc).or_internal("encoding a forecast")?;
+    db.execute(stmt(
+        db.get_database_backend(),
+        "INSERT INTO district_forecasts (tenant_id, district_id, method, generated_at, body) \
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT (district_id) DO UPDATE SET \
+         tenant_id = excluded.tenant_id, method = excluded.method, \
+         generated_at = excluded.generated_at, body = excluded.body",
+        vec![
+            tenant_id.into(),
+            fc.district_id.into(),
+            fc.method.clone().into(),
+            fc.generated_at.into(),
+            body.into(),
+        ],
+    ))
+    .await
+    .or_internal("storing a district forecast")?;
+    let key = CacheKeys::new(tenant_id).district_forecast(fc.district_id);
+    cache.put(&key, fc, FORECAST_TTL).await;
+    Ok(())
+}
+
+/// The stored demand forecast of a district if it was made less than [`FORECAST_TTL`] ago.
+pub async fn stored_district(
+    db: &impl ConnectionTrait,
+    tenant_id: i64,
+    district_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<DistrictForecast>, AppError> {
+    let row = StoredRow::find_by_statement(stmt(
+        db.get_database_backend(),
+        "SELECT body FROM district_forecasts WHERE tenant_id = ? AND district_id = ? \
+         AND generated_at > ?",
+        vec![
+            tenant_id.into(),
+            district_id.into(),
+            fresh_after(now).into(),
+        ],
+    ))
+    .one(db)
+    .await
+    .or_internal("reading a stored district forecast")?;
+    Ok(row.and_then(|r| serde_json::from_str(&r.body).ok()))
+}
+
+/// Forecasts made before this are stale: refitted on the next read.
+fn fresh_after(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - Duration::from_std(FORECAST_TTL).unwrap_or(Duration::hours(6))
 }
 
 /// Forecasts with the cache and the `forecasts` table in front.
@@ -307,13 +366,21 @@ impl ForecastPort for ForecastService {
             .await
             .or_internal("reading a district")?
             .ok_or_else(|| AppError::not_found("district"))?;
-        drop(scoped);
         let key = CacheKeys::new(caller.tenant.id).district_forecast(district_id);
         let tenant = caller.tenant.id;
+        let (db, cache) = (&self.db, &self.cache);
         let mut fc: DistrictForecast = self
             .cache
-            .get_or_load(&key, FORECAST_TTL, || {
-                fit_district(&self.db, tenant, &district, Utc::now())
+            .get_or_load(&key, FORECAST_TTL, move || async move {
+                let now = Utc::now();
+                if let Some(fc) = stored_district(&scoped, tenant, district_id, now).await? {
+                    return Ok(fc);
+                }
+                // As for a node: the read-only scope ends before the fit.
+                drop(scoped);
+                let fc = fit_district(db, tenant, &district, now).await?;
+                store_district(db, cache, tenant, &fc).await?;
+                Ok(fc)
             })
             .await?;
         fc.points.truncate(horizon as usize);

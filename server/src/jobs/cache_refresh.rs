@@ -1,14 +1,15 @@
 //! Hourly cache refresh: the tenant's network summary is computed and stored in the cache
 //! ahead of the first dashboard visit (new readings drop it again as they arrive), and the
-//! inlet meters' flow forecasts are refitted and cached (the forecast model's schedule).
+//! inlet meters' flow forecasts and each district's demand forecast are refitted, stored and
+//! cached (the forecast models' schedule).
 
 use super::{Job, JobContext, JobReport};
 use crate::cache::keys::{CacheKeys, SYSTEM_METRICS_TTL};
 use crate::cache::JsonCache;
 use crate::dashboard::DashboardService;
-use crate::storage::entities::tenants;
+use crate::storage::entities::{districts, tenants};
 use async_trait::async_trait;
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// Warms the tenant's cached figures.
 pub struct CacheRefresh;
@@ -95,12 +96,32 @@ impl Job for CacheRefresh {
                 .map_err(|e| anyhow::anyhow!("storing a forecast: {e}"))?;
         }
         let forecasts = local + warehouse;
+        // Each district's demand (its inlet meters' summed flow), fitted here; a district
+        // without an inlet meter or with too little history is skipped.
+        let districts = districts::Entity::find()
+            .filter(districts::Column::TenantId.eq(tenant.id))
+            .all(&ctx.db)
+            .await?;
+        let mut district_forecasts = 0;
+        for district in &districts {
+            let Ok(fc) = crate::forecast::fit_district(&ctx.db, tenant.id, district, now).await
+            else {
+                continue;
+            };
+            crate::forecast::store_district(&ctx.db, &cache, tenant.id, &fc)
+                .await
+                .map_err(|e| anyhow::anyhow!("storing a district forecast: {e}"))?;
+            district_forecasts += 1;
+        }
         Ok(JobReport {
             rows: summary.readings_24h as u64,
             detail: format!(
                 "summary of {} nodes and {} readings cached under {key}; {forecasts} forecasts \
-                 stored ({warehouse} from the warehouse's model, {local} fitted here)",
-                summary.node_count, summary.readings_24h
+                 stored ({warehouse} from the warehouse's model, {local} fitted here) and \
+                 {district_forecasts} of {} districts' demand forecasts",
+                summary.node_count,
+                summary.readings_24h,
+                districts.len()
             ),
         })
     }

@@ -163,3 +163,101 @@ async fn forecasts_come_from_the_stored_hours_and_refuse_what_they_cannot_do() {
     .await;
     assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.text());
 }
+
+#[tokio::test]
+async fn the_hourly_refresh_stores_each_districts_demand_forecast() {
+    use chrono::{Duration, Utc};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use server::storage::entities::{districts, nodes};
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_demo(&t.db).await;
+    let now = Utc::now();
+    let rows = server::demo::feed::readings_between(&demo, now - Duration::days(3), now);
+    server::storage::readings::upsert(&t.db, demo.tenant_id, &rows)
+        .await
+        .unwrap();
+    server::storage::rollups::refresh(&t.db).await.unwrap();
+    let job = state.scheduler.job("cache_refresh").unwrap().job.clone();
+    assert_eq!(state.scheduler.tick(job, now).await.unwrap(), 1);
+
+    // Every district with an inlet meter has a stored forecast of its inlets' summed flow;
+    // one without has none.
+    let inlets = nodes::Entity::find()
+        .filter(nodes::Column::TenantId.eq(demo.tenant_id))
+        .filter(nodes::Column::Kind.eq("flow"))
+        .all(&t.db)
+        .await
+        .unwrap();
+    let all = districts::Entity::find()
+        .filter(districts::Column::TenantId.eq(demo.tenant_id))
+        .all(&t.db)
+        .await
+        .unwrap();
+    let mut stored = Vec::new();
+    for d in &all {
+        let mut expected: Vec<i64> = inlets
+            .iter()
+            .filter(|n| n.district_id == Some(d.id))
+            .map(|n| n.id)
+            .collect();
+        expected.sort_unstable();
+        let fc = server::forecast::stored_district(&t.db, demo.tenant_id, d.id, Utc::now())
+            .await
+            .unwrap();
+        match fc {
+            Some(fc) => {
+                let mut got = fc.inlet_node_ids.clone();
+                got.sort_unstable();
+                assert_eq!(got, expected, "district {}", d.name);
+                assert_eq!(fc.points.len(), 168);
+                assert!(fc.method.starts_with("combination("), "{}", fc.method);
+                stored.push(fc);
+            }
+            None => assert!(expected.is_empty(), "district {} was not stored", d.name),
+        }
+    }
+    assert!(!stored.is_empty(), "the demo has districts with inlets");
+    // Another tenant cannot read them, and they are no longer fresh a day later.
+    let first = &stored[0];
+    assert!(
+        server::forecast::stored_district(&t.db, demo.tenant_id + 1, first.district_id, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(server::forecast::stored_district(
+        &t.db,
+        demo.tenant_id,
+        first.district_id,
+        now + Duration::days(1)
+    )
+    .await
+    .unwrap()
+    .is_none());
+
+    // A new server over the same database (empty cache) serves the stored forecast: the
+    // job's fit, not a new one.
+    let (fresh, _) = state_with_demo(&t.db).await;
+    let app = server::web::app(fresh);
+    let token = login_token(&app).await;
+    let reply = send(
+        &app,
+        get(
+            &format!(
+                "/api/v1/districts/{}/forecast?horizon=24",
+                first.district_id
+            ),
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let body = reply.json();
+    let generated: DateTime<chrono::Utc> = body["generated_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(generated, first.generated_at);
+    assert_eq!(body["points"].as_array().unwrap().len(), 24);
+    assert_eq!(
+        body["points"][0]["value"].as_f64().unwrap(),
+        first.points[0].value
+    );
+}
