@@ -5,6 +5,7 @@
 pub mod charts;
 pub mod components;
 pub mod pages;
+pub mod resource;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -10,7 +10,7 @@ use shared::validate::encode_query_value;
 /// page they wanted in `next`), otherwise renders the header above the page.
 #[component]
 pub fn ProtectedLayout() -> impl IntoView {
-    let user = Resource::new(|| (), |_| current_user());
+    let user = crate::resource::resource(|| (), |_| current_user());
     let location = use_location();
     let login_path = move || {
         let wanted = format!(

@@ -11,7 +11,7 @@ use shared::AppError;
 pub fn AccountPage() -> impl IntoView {
     let join = ServerAction::<JoinTenant>::new();
     // The list follows every successful join.
-    let tenants = Resource::new(move || join.version().get(), |_| list_tenants());
+    let tenants = crate::resource::resource(move || join.version().get(), |_| list_tenants());
     let outcome = move || {
         join.value().get().map(|r| match r {
             Ok(m) => Ok(format!(

@@ -40,7 +40,7 @@ pub fn AdminPage() -> impl IntoView {
 fn MembersCard() -> impl IntoView {
     let set_role = ServerAction::<SetMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
-    let members = Resource::new(
+    let members = crate::resource::resource(
         move || (set_role.version().get(), remove.version().get()),
         |_| list_members(),
     );
@@ -172,7 +172,7 @@ fn InvitationCard() -> impl IntoView {
 fn ApiKeysCard() -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
-    let keys = Resource::new(
+    let keys = crate::resource::resource(
         move || (create.version().get(), revoke.version().get()),
         |_| list_api_keys(),
     );
@@ -279,7 +279,7 @@ fn ApiKeysCard() -> impl IntoView {
 #[component]
 fn JobsCard() -> impl IntoView {
     let run = ServerAction::<RunJob>::new();
-    let jobs = Resource::new(move || run.version().get(), |_| list_jobs());
+    let jobs = crate::resource::resource(move || run.version().get(), |_| list_jobs());
     view! {
         <section class="card admin-wide" aria-labelledby="jobs-title">
             <div class="page-head">
@@ -358,7 +358,7 @@ fn JobTable(list: Vec<JobInfo>, run: ServerAction<RunJob>) -> impl IntoView {
 
 #[component]
 fn AuditCard() -> impl IntoView {
-    let log = Resource::new(|| (), |_| read_audit_log());
+    let log = crate::resource::resource(|| (), |_| read_audit_log());
     view! {
         <section class="card admin-wide" aria-labelledby="audit-title">
             <h2 id="audit-title">"Audit log"</h2>

@@ -15,7 +15,7 @@ pub fn AnomaliesPage() -> impl IntoView {
     let (status, set_status) = signal(Some(IncidentStatus::Open));
     let (kind, set_kind) = signal(None::<AnomalyKind>);
     let act = ServerAction::<ActOnIncident>::new();
-    let incidents = Resource::new(
+    let incidents = crate::resource::resource(
         move || (status.get(), kind.get(), act.version().get()),
         |(status, kind, _)| {
             list_incidents(IncidentFilter {
@@ -26,7 +26,7 @@ pub fn AnomaliesPage() -> impl IntoView {
             })
         },
     );
-    let user = Resource::new(|| (), |_| current_user());
+    let user = crate::resource::resource(|| (), |_| current_user());
     view! {
         <Title text="Anomalies" />
         <div class="page-head">

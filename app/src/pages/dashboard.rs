@@ -14,7 +14,7 @@ use shared::Metric;
 /// `/`: the network right now, computed by the server from stored readings.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let summary = Resource::new(|| (), |_| get_summary());
+    let summary = crate::resource::resource(|| (), |_| get_summary());
     view! {
         <Title text="Dashboard" />
         <div class="page-head">
@@ -48,7 +48,7 @@ const RECENT_INCIDENTS: u64 = 5;
 /// The newest incidents, whatever their status, each linking to its page.
 #[component]
 fn RecentAnomalies() -> impl IntoView {
-    let incidents = Resource::new(
+    let incidents = crate::resource::resource(
         || (),
         |_| {
             list_incidents(IncidentFilter {

@@ -9,7 +9,7 @@ use shared::diagnostics::{CheckStatus, Diagnostics};
 
 #[component]
 pub fn DiagnosticsPage() -> impl IntoView {
-    let report = Resource::new(|| (), |_| get_diagnostics());
+    let report = crate::resource::resource(|| (), |_| get_diagnostics());
     // Effects run only in the browser, once the page has hydrated.
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));

@@ -56,8 +56,8 @@ async fn load(id: i64) -> Result<IncidentData, AppError> {
 pub fn IncidentPage() -> impl IntoView {
     let params = use_params_map();
     let act = ServerAction::<ActOnIncident>::new();
-    let user = Resource::new(|| (), |_| current_user());
-    let data = Resource::new(
+    let user = crate::resource::resource(|| (), |_| current_user());
+    let data = crate::resource::resource(
         move || {
             let id = params.read().get("id").and_then(|v| v.parse::<i64>().ok());
             (id, act.version().get())

@@ -34,9 +34,9 @@ struct FeedLine {
 
 #[component]
 pub fn MonitoringPage() -> impl IntoView {
-    let summary = Resource::new(|| (), |_| get_summary());
-    let quality = Resource::new(|| (), |_| get_data_quality());
-    let jobs = Resource::new(|| (), |_| job_status());
+    let summary = crate::resource::resource(|| (), |_| get_summary());
+    let quality = crate::resource::resource(|| (), |_| get_data_quality());
+    let jobs = crate::resource::resource(|| (), |_| job_status());
     let feed = RwSignal::new(Vec::<FeedLine>::new());
     let status = RwSignal::new("connecting");
     start_stream(feed, status, summary);
@@ -268,7 +268,7 @@ fn node_names(summary: Option<Result<DashboardSummary, AppError>>) -> HashMap<i6
 fn start_stream(
     feed: RwSignal<Vec<FeedLine>>,
     status: RwSignal<&'static str>,
-    summary: Resource<Result<DashboardSummary, AppError>>,
+    summary: crate::resource::JsonResource<Result<DashboardSummary, AppError>>,
 ) {
     use send_wrapper::SendWrapper;
     use wasm_bindgen::closure::Closure;
@@ -317,7 +317,7 @@ fn start_stream(
 fn start_stream(
     _feed: RwSignal<Vec<FeedLine>>,
     _status: RwSignal<&'static str>,
-    _summary: Resource<Result<DashboardSummary, AppError>>,
+    _summary: crate::resource::JsonResource<Result<DashboardSummary, AppError>>,
 ) {
 }
 

@@ -83,7 +83,7 @@ async fn load(id: i64, metric: Option<Metric>, range: String) -> Result<NodeData
 pub fn NodePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let data = Resource::new(
+    let data = crate::resource::resource(
         move || {
             let id = params.read().get("id").and_then(|v| v.parse::<i64>().ok());
             let q = query.read();

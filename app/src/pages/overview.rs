@@ -15,7 +15,7 @@ use shared::Metric;
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
-    let data = Resource::new(url_period(), |q| async move {
+    let data = crate::resource::resource(url_period(), |q| async move {
         let q = q?;
         get_overview(q.range, q.from, q.to).await
     });

@@ -66,7 +66,7 @@ pub(crate) fn url_period() -> impl Fn() -> Result<PeriodQuery, AppError> + Clone
 /// Range picker, KPI ribbon and flow chart for the period in the URL.
 #[component]
 pub fn PeriodSection() -> impl IntoView {
-    let data = Resource::new(url_period(), |q| async move {
+    let data = crate::resource::resource(url_period(), |q| async move {
         let q = q?;
         get_period(q.range, q.from, q.to).await
     });
