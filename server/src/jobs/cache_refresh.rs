@@ -10,6 +10,7 @@ use crate::dashboard::DashboardService;
 use crate::storage::entities::{districts, tenants};
 use async_trait::async_trait;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use shared::AppError;
 
 /// Warms the tenant's cached figures.
 pub struct CacheRefresh;
@@ -87,7 +88,9 @@ impl Job for CacheRefresh {
                             local += 1;
                             fc
                         }
-                        Err(_) => continue,
+                        // Too little history, or no model fits it: skipped.
+                        Err(AppError::Conflict { .. }) => continue,
+                        Err(e) => anyhow::bail!("forecasting node {}: {e}", node.id),
                     }
                 }
             };
@@ -104,9 +107,11 @@ impl Job for CacheRefresh {
             .await?;
         let mut district_forecasts = 0;
         for district in &districts {
-            let Ok(fc) = crate::forecast::fit_district(&ctx.db, tenant.id, district, now).await
-            else {
-                continue;
+            let fc = match crate::forecast::fit_district(&ctx.db, tenant.id, district, now).await {
+                Ok(fc) => fc,
+                // No inlet meter, too little history, or no model fits it: skipped.
+                Err(AppError::Conflict { .. }) => continue,
+                Err(e) => anyhow::bail!("forecasting district {}: {e}", district.name),
             };
             crate::forecast::store_district(&ctx.db, &cache, tenant.id, &fc)
                 .await
