@@ -5,7 +5,7 @@
 // sees it without the actions, and the API refuses them.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, launch, screenshot, signIn, watchedPage } from "./browser.mjs";
+import { BASE_URL, api, launch, screenshot, signIn, watchedPage } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -15,20 +15,8 @@ after(async () => {
   await browser?.close();
 });
 
-async function call(method, path, token, body, contentType = "application/json") {
-  const headers = { authorization: `Bearer ${token}` };
-  if (body !== undefined) headers["content-type"] = contentType;
-  const res = await fetch(`${BASE_URL}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : contentType === "application/json" ? JSON.stringify(body) : body,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, text };
-}
-
 async function ok(method, path, token, body, contentType) {
-  const r = await call(method, path, token, body, contentType);
+  const r = await api(method, path, token, body, contentType);
   assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${r.text}`);
   return r.body;
 }
@@ -88,7 +76,7 @@ test("an operator acknowledges a detected stuck sensor; a viewer may not", async
   const imported = await ok("POST", "/api/v1/readings", admin, csv, "text/csv");
   assert.equal(imported.inserted, 3 * steps, JSON.stringify(imported));
 
-  const run = await call("POST", "/api/v1/jobs/anomaly_detection/run", admin);
+  const run = await api("POST", "/api/v1/jobs/anomaly_detection/run", admin);
   assert.ok([200, 202].includes(run.status), run.text);
   let incident;
   for (let i = 0; i < 120 && !incident; i++) {
@@ -112,7 +100,7 @@ test("an operator acknowledges a detected stuck sensor; a viewer may not", async
   const viewer = await join(viewerCode, viewerEmail, password);
 
   // The viewer: refused by the API, no actions on the page.
-  const refused = await call("POST", `/api/v1/anomalies/${incident.id}/acknowledge`, viewer, {});
+  const refused = await api("POST", `/api/v1/anomalies/${incident.id}/acknowledge`, viewer, {});
   assert.equal(refused.status, 403, refused.text);
   {
     const { page, problems, context } = await watchedPage(browser);

@@ -91,3 +91,21 @@ export async function apiToken(email = DEMO_EMAIL, password = DEMO_PASSWORD) {
   if (login.status !== 200) throw new Error(`REST login answered ${login.status}`);
   return (await login.json()).access_token;
 }
+
+/**
+ * One REST call with a bearer token (and the tenant header when given): its status, its body
+ * as JSON (null when empty) and as text. A string body is sent as `contentType`, anything
+ * else as JSON.
+ */
+export async function api(method, path, token, body, contentType = "application/json", tenant) {
+  const headers = { authorization: `Bearer ${token}` };
+  if (body !== undefined) headers["content-type"] = contentType;
+  if (tenant) headers["x-tenant-id"] = tenant;
+  const res = await fetch(`${BASE_URL}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : contentType === "application/json" ? JSON.stringify(body) : body,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, text };
+}

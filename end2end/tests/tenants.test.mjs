@@ -3,7 +3,7 @@
 // data (as the REST API gives it for that tenant), with the role held there; then back.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, apiToken, launch, screenshot, signIn, watchedPage } from "./browser.mjs";
+import { BASE_URL, api, apiToken, launch, screenshot, signIn, watchedPage } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -14,17 +14,9 @@ after(async () => {
 });
 
 async function call(method, path, token, body, contentType = "application/json", tenant) {
-  const headers = { authorization: `Bearer ${token}` };
-  if (body !== undefined) headers["content-type"] = contentType;
-  if (tenant) headers["x-tenant-id"] = tenant;
-  const res = await fetch(`${BASE_URL}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : contentType === "application/json" ? JSON.stringify(body) : body,
-  });
-  const text = await res.text();
-  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
+  const r = await api(method, path, token, body, contentType, tenant);
+  assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${r.text}`);
+  return r.body;
 }
 
 test("joining a second tenant with a code, switching to it shows its data and role", async () => {
