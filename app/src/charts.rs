@@ -22,7 +22,7 @@ use charming::series::Line;
 use charming::Chart;
 use chrono::{DateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
-use shared::forecast::Forecast;
+use shared::forecast::{DistrictForecast, DistrictHistory, Forecast, ForecastPoint};
 use shared::series::{IncidentMark, Series};
 
 /// Milliseconds of `ts` as wall-clock time in `tz`, for an axis labelled in UTC.
@@ -104,45 +104,86 @@ pub fn node_option(
             metric.unit()
         )))
         .series(measured);
-    if let Some(f) = forecast.filter(|f| !f.points.is_empty()) {
-        let xs: Vec<f64> = f.points.iter().map(|p| wall_ms(tz, p.at)).collect();
-        let band = |y: &dyn Fn(usize) -> f64| -> Vec<DataPoint> {
-            xs.iter()
-                .enumerate()
-                .map(|(i, x)| point(*x, y(i)))
-                .collect()
-        };
-        let p = &f.points;
-        chart = chart
-            .series(
-                Line::new()
-                    .name("Forecast lower bound")
-                    .stack("interval")
-                    .show_symbol(false)
-                    .line_style(LineStyle::new().opacity(0))
-                    .data(band(&|i| p[i].lower)),
-            )
-            .series(
-                Line::new()
-                    .name(format!(
-                        "Forecast interval width ({:.0} %)",
-                        f.level * 100.0
-                    ))
-                    .stack("interval")
-                    .show_symbol(false)
-                    .line_style(LineStyle::new().opacity(0))
-                    .area_style(AreaStyle::new().color("rgba(37, 99, 235, 0.18)"))
-                    .data(band(&|i| p[i].upper - p[i].lower)),
-            )
-            .series(
-                Line::new()
-                    .name("Forecast")
-                    .show_symbol(false)
-                    .line_style(LineStyle::new().type_(LineStyleType::Dashed))
-                    .data(band(&|i| p[i].value)),
-            );
+    if let Some(f) = forecast {
+        let floor = metric.physical_range().0;
+        chart = with_forecast(chart, tz, &f.points, f.level, floor);
     }
     with_utc_labels(&chart)
+}
+
+/// A district's demand on the network overview: the inlet meters' summed hourly flow, then
+/// its forecast as a shaded band with its mean.
+pub fn district_option(history: &DistrictHistory, forecast: Option<&DistrictForecast>) -> String {
+    let tz: Tz = history.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let measured = Line::new()
+        .name("Measured")
+        .show_symbol(false)
+        .line_style(LineStyle::new().width(1.5))
+        .data(
+            history
+                .points
+                .iter()
+                .map(|p| point(wall_ms(tz, p.at), p.value))
+                .collect(),
+        );
+    let mut chart = time_chart(tz, &format!("demand-{}", history.district))
+        .legend(Legend::new().top(0).data(vec!["Measured", "Forecast"]))
+        .grid(Grid::new().left(64).right(24).top(40).bottom(72))
+        .y_axis(
+            Axis::new()
+                .type_(AxisType::Value)
+                .scale(true)
+                .name("Inflow (L/s)"),
+        )
+        .series(measured);
+    if let Some(f) = forecast {
+        // Demand: never below zero.
+        chart = with_forecast(chart, tz, &f.points, f.level, 0.0);
+    }
+    with_utc_labels(&chart)
+}
+
+/// `chart` with a forecast after it: the interval at `level` as a shaded band (two stacked
+/// series that draw the shading only, not in the legend) and the mean as a dashed line. The
+/// band is cut at `floor`, the lowest value the quantity can take (a flow is never negative;
+/// ECharts also stacks negative values apart from positive ones, which would tear the band).
+fn with_forecast(chart: Chart, tz: Tz, p: &[ForecastPoint], level: f64, floor: f64) -> Chart {
+    if p.is_empty() {
+        return chart;
+    }
+    let lower = |i: usize| p[i].lower.max(floor);
+    let xs: Vec<f64> = p.iter().map(|p| wall_ms(tz, p.at)).collect();
+    let band = |y: &dyn Fn(usize) -> f64| -> Vec<DataPoint> {
+        xs.iter()
+            .enumerate()
+            .map(|(i, x)| point(*x, y(i)))
+            .collect()
+    };
+    chart
+        .series(
+            Line::new()
+                .name("Forecast lower bound")
+                .stack("interval")
+                .show_symbol(false)
+                .line_style(LineStyle::new().opacity(0))
+                .data(band(&lower)),
+        )
+        .series(
+            Line::new()
+                .name(format!("Forecast interval width ({:.0} %)", level * 100.0))
+                .stack("interval")
+                .show_symbol(false)
+                .line_style(LineStyle::new().opacity(0))
+                .area_style(AreaStyle::new().color("rgba(37, 99, 235, 0.18)"))
+                .data(band(&|i| (p[i].upper.max(floor) - lower(i)).max(0.0))),
+        )
+        .series(
+            Line::new()
+                .name("Forecast")
+                .show_symbol(false)
+                .line_style(LineStyle::new().type_(LineStyleType::Dashed))
+                .data(band(&|i| p[i].value)),
+        )
 }
 
 /// A chart over a time axis in `tz`'s wall-clock time, read by screen readers, with axis
@@ -169,11 +210,21 @@ fn time_chart(tz: Tz, png_name: &str) -> Chart {
         )
 }
 
-/// The option as JSON, with `useUTC` (which `charming` does not model) switched on.
+/// The option as JSON, with what `charming` does not model: `useUTC` switched on, and the
+/// forecast band's two series stacked as they are whatever their signs (ECharts stacks
+/// negative values apart from positive ones by default, which would tear the band where its
+/// lower bound dips below zero).
 fn with_utc_labels(chart: &Chart) -> String {
     let mut value = serde_json::to_value(chart).unwrap_or_default();
     if let Some(object) = value.as_object_mut() {
         object.insert("useUTC".into(), serde_json::Value::Bool(true));
+        if let Some(serde_json::Value::Array(series)) = object.get_mut("series") {
+            for s in series.iter_mut().filter_map(|s| s.as_object_mut()) {
+                if s.get("stack").and_then(|v| v.as_str()) == Some("interval") {
+                    s.insert("stackStrategy".into(), "all".into());
+                }
+            }
+        }
     }
     value.to_string()
 }
@@ -267,10 +318,69 @@ mod tests {
         assert_eq!(series[1]["data"][0][1].as_f64(), Some(3.5));
         assert_eq!(series[2]["data"][0][1].as_f64(), Some(1.25));
         assert_eq!(series[1]["stack"], series[2]["stack"]);
+        assert_eq!(series[1]["stackStrategy"], "all");
+        assert_eq!(series[2]["stackStrategy"], "all");
         let area = &series[0]["markArea"]["data"][0];
         assert_eq!(area[0]["xAxis"], "2026-07-01T10:30:00Z");
         // Still open: the area runs to the last reading.
         assert_eq!(area[1]["xAxis"], "2026-07-01T12:00:00Z");
         assert_eq!(area[0]["name"], "#12 Leak");
+    }
+
+    #[test]
+    fn a_districts_demand_is_drawn_then_its_forecast_band() {
+        let history = DistrictHistory {
+            district_id: 3,
+            district: "North".into(),
+            time_zone: "Europe/Rome".into(),
+            points: vec![shared::forecast::DemandHour {
+                at: at("2026-01-10T09:00:00Z"),
+                value: 21.5,
+            }],
+        };
+        let forecast = DistrictForecast {
+            district_id: 3,
+            district: "North".into(),
+            inlet_node_ids: vec![1, 2],
+            method: "test".into(),
+            level: 0.9,
+            generated_at: at("2026-01-10T10:00:00Z"),
+            history_hours: 100,
+            points: vec![
+                ForecastPoint {
+                    at: at("2026-01-10T10:00:00Z"),
+                    value: 22.0,
+                    lower: 20.0,
+                    upper: 25.0,
+                },
+                // A night hour whose interval dips below zero: the band stops at zero.
+                ForecastPoint {
+                    at: at("2026-01-10T11:00:00Z"),
+                    value: 1.5,
+                    lower: -4.0,
+                    upper: 8.0,
+                },
+            ],
+        };
+        let json: serde_json::Value =
+            serde_json::from_str(&district_option(&history, Some(&forecast))).unwrap();
+        let series = json["series"].as_array().unwrap();
+        assert_eq!(series.len(), 4);
+        // 09:00 UTC is 10:00 in Rome in January (CET, +1).
+        assert_eq!(
+            series[0]["data"][0][0].as_f64().unwrap() as i64,
+            at("2026-01-10T10:00:00Z").timestamp_millis()
+        );
+        assert_eq!(series[0]["data"][0][1].as_f64(), Some(21.5));
+        assert_eq!(series[1]["data"][0][1].as_f64(), Some(20.0));
+        assert_eq!(series[2]["data"][0][1].as_f64(), Some(5.0));
+        assert_eq!(series[2]["name"], "Forecast interval width (90 %)");
+        assert_eq!(series[3]["data"][0][1].as_f64(), Some(22.0));
+        assert_eq!(series[1]["data"][1][1].as_f64(), Some(0.0));
+        assert_eq!(series[2]["data"][1][1].as_f64(), Some(8.0));
+        // Without a forecast, the measured demand alone.
+        let json: serde_json::Value =
+            serde_json::from_str(&district_option(&history, None)).unwrap();
+        assert_eq!(json["series"].as_array().unwrap().len(), 1);
     }
 }

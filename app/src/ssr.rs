@@ -192,6 +192,16 @@ pub trait AuthPort: Send + Sync {
         tenant_id: i64,
         ip: Option<String>,
     ) -> Result<Caller, AppError>;
+    /// The person behind an access token leaves tenant `tenant_id` (a membership is
+    /// required; refused for its last admin and for the person's last tenant). When it was
+    /// the session's current tenant, the session moves to another of their tenants. Returns
+    /// the caller in the session's (new) current tenant.
+    async fn leave_tenant(
+        &self,
+        access_token: &str,
+        tenant_id: i64,
+        ip: Option<String>,
+    ) -> Result<Caller, AppError>;
     /// Creates an API key for the caller's tenant (admin only); the secret is in the answer only.
     async fn create_api_key(
         &self,
@@ -344,6 +354,15 @@ pub trait ForecastPort: Send + Sync {
         district_id: i64,
         horizon: u32,
     ) -> Result<shared::forecast::DistrictForecast, AppError>;
+
+    /// A district's measured demand over the last `hours` whole hours (404 for another
+    /// tenant's district, a conflict for a district without inlet meters).
+    async fn district_history(
+        &self,
+        caller: &Caller,
+        district_id: i64,
+        hours: u32,
+    ) -> Result<shared::forecast::DistrictHistory, AppError>;
 }
 
 /// The administrator's diagnostics.

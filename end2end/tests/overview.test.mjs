@@ -1,6 +1,7 @@
 // The network overview: the map draws every located node the REST API lists, with the
 // API's statuses; the gauges and the district table show the API's figures; the district
-// charts are drawn; a node on the map leads to its page.
+// charts are drawn; each district's demand forecast gives the API's next-day volume and is
+// drawn with its band; a node on the map leads to its page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { BASE_URL, apiToken, inked, launch, screenshot, signIn, watchedPage } from "./browser.mjs";
@@ -99,6 +100,45 @@ test("the network overview draws the API's nodes, districts and health, and link
   const ink = await inked(page, "[data-testid=network-performance] [data-testid=echart] canvas");
   assert.ok(ink.inked > ink.total / 100, `pressure chart nearly blank: ${ink.inked} of ${ink.total}`);
   await screenshot(page, "overview");
+
+  // The demand forecast of each district with inlet meters: the next day's volume is the
+  // REST forecast's first 24 hourly means × 3.6 m³, and the chart draws measured + band.
+  const demand = page.getByTestId("district-demand");
+  const headers = { authorization: `Bearer ${await apiToken()}` };
+  let shown = 0;
+  const volumeOf = async (id) => {
+    const res = await fetch(`${BASE_URL}/api/v1/districts/${id}/forecast?horizon=24`, { headers });
+    if (res.status === 409) return null; // no inlet meter: no demand to forecast
+    assert.equal(res.status, 200, await res.clone().text());
+    const fc = await res.json();
+    return `${(fc.points.reduce((sum, p) => sum + p.value, 0) * 3.6).toFixed(0)} m³`;
+  };
+  for (const d of api.districts) {
+    await demand.getByTestId("demand-district").selectOption(String(d.id));
+    // Polled: the hourly refresh may refit the forecast between the page's read and ours.
+    let want = await volumeOf(d.id);
+    if (want === null) continue;
+    let got = "";
+    for (let i = 0; i < 40 && got !== want; i += 1) {
+      await page.waitForTimeout(500);
+      got = (await demand.getByTestId("demand-volume").textContent({ timeout: 20_000 })) ?? "";
+      if (got !== want) want = await volumeOf(d.id);
+    }
+    assert.equal(got, want, `district ${d.name}: next-day volume`);
+    const option = await demand
+      .locator("[data-testid=echart]")
+      .evaluate((el) => JSON.parse(el.getAttribute("data-option")));
+    assert.equal(option.series.length, 4, `district ${d.name}: measured, band (2) and mean`);
+    assert.ok(option.series[0].data.length >= 48, `district ${d.name}: measured hours`);
+    assert.equal(option.series[3].data.length, 48);
+    shown += 1;
+  }
+  assert.ok(shown > 0, "no district of the demo network has a demand forecast");
+  await demand.locator(".echart.ready canvas").waitFor({ timeout: 15_000 });
+  const demandInk = await inked(page, "[data-testid=district-demand] [data-testid=echart] canvas");
+  assert.ok(demandInk.inked > demandInk.total / 100, `demand chart nearly blank: ${demandInk.inked}`);
+  await demand.scrollIntoViewIfNeeded();
+  await screenshot(page, "overview-demand");
 
   // A marker is a link to its node's page.
   const target = located[0];

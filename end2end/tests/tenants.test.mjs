@@ -1,6 +1,7 @@
 // A person in two tenants: another utility invites the demo administrator, who joins with
 // the code on the account page, switches tenant in the header and sees that utility's own
-// data (as the REST API gives it for that tenant), with the role held there; then back.
+// data (as the REST API gives it for that tenant), with the role held there; then back, and
+// leaves that tenant again from the account page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { BASE_URL, api, apiToken, launch, screenshot, signIn, watchedPage } from "./browser.mjs";
@@ -86,6 +87,24 @@ test("joining a second tenant with a code, switching to it shows its data and ro
   await page.getByRole("button", { name: "Switch" }).click();
   await page.locator("[data-testid=node-table] tr[data-node=F01]").waitFor({ timeout: 15_000 });
   assert.match(await page.getByTestId("user-email").textContent(), /admin/);
+
+  // Leaving the other tenant: one press, then a confirmation naming it.
+  await page.goto(`${BASE_URL}/account`, { waitUntil: "networkidle" });
+  await page.waitForTimeout(1_000);
+  const row = page.locator(`[data-testid=memberships] tr[data-tenant="${other.slug}"]`);
+  await row.getByTestId("leave").click();
+  const confirm = row.getByTestId("leave-confirm");
+  assert.equal(await confirm.textContent(), `Leave ${other.name}`);
+  await screenshot(page, "account-leave");
+  await confirm.click();
+  await page.waitForFunction(
+    () => document.querySelectorAll("[data-testid=memberships] tbody tr").length === 1,
+    null,
+    { timeout: 15_000 },
+  );
+  await page.getByTestId("tenant-name").waitFor({ timeout: 15_000 }); // no switcher with one tenant
+  const left = await call("GET", "/api/v1/auth/tenants", demo);
+  assert.deepEqual(left.map((m) => m.tenant.slug), [home.slug]);
   assert.deepEqual(problems, []);
   await context.close();
 });

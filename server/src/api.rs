@@ -73,6 +73,7 @@ pub fn documented(json_limit: usize, import_limit: usize) -> OpenApiRouter<AppSt
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(auth::tenants))
+        .routes(routes!(auth::leave))
         .routes(routes!(auth::current_tenant))
         .routes(routes!(auth::audit))
         .routes(routes!(api_keys::create, api_keys::list))

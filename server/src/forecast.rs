@@ -10,7 +10,7 @@
 use crate::cache::keys::{CacheKeys, FORECAST_TTL};
 use crate::cache::JsonCache;
 use crate::error::OrInternal;
-use crate::storage::entities::{districts, nodes};
+use crate::storage::entities::{districts, nodes, tenants};
 use crate::storage::sql::stmt;
 use crate::storage::tenant_scope;
 use analytics::forecast::{forecast_hourly, MAX_HISTORY, WEEK};
@@ -20,7 +20,9 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
 };
-use shared::forecast::{DistrictForecast, Forecast, ForecastPoint, MAX_HORIZON_HOURS};
+use shared::forecast::{
+    DemandHour, DistrictForecast, DistrictHistory, Forecast, ForecastPoint, MAX_HORIZON_HOURS,
+};
 use shared::{AppError, Metric};
 
 /// Interval level of every forecast.
@@ -43,18 +45,18 @@ struct Fitted {
     points: Vec<ForecastPoint>,
 }
 
-/// Fits the model to the hourly means of `metric` summed over those of `node_ids` that
-/// reported it in the window, as of `now` (the full 7-day horizon). An hour missing for any of
-/// them is a gap in the sum.
-async fn fit_sum(
-    db: &DatabaseConnection,
+/// Hourly means of `metric` summed over those of `node_ids` that reported it in
+/// `[start, end)`: the first hour with data, the sum of each hour from it to `end` (NaN where
+/// one of the reporting nodes has no data that hour), and the reporting nodes. `None` when no
+/// node reported.
+async fn hourly_sums<C: ConnectionTrait>(
+    db: &C,
     tenant_id: i64,
     node_ids: &[i64],
     metric: Metric,
-    now: DateTime<Utc>,
-) -> Result<Fitted, AppError> {
-    let end = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
-    let start = end - Duration::hours(MAX_HISTORY as i64);
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Option<(DateTime<Utc>, Vec<f64>, Vec<i64>)>, AppError> {
     let placeholders = vec!["?"; node_ids.len()].join(", ");
     let mut values = vec![
         tenant_id.into(),
@@ -76,28 +78,49 @@ async fn fit_sum(
     .await
     .or_internal("reading hourly means")?;
     let Some(first) = rows.first().map(|r| r.bucket) else {
-        return Err(AppError::Conflict {
-            message: "no history for this series yet: a forecast needs 48 hours".into(),
-        });
+        return Ok(None);
     };
     let hours = (end - first).num_hours().max(0) as usize;
-    let mut history = vec![0.0; hours];
+    let mut sums = vec![0.0; hours];
     let mut present = vec![0usize; hours];
     for r in &rows {
         let i = (r.bucket - first).num_hours() as usize;
         if i < hours {
-            history[i] += r.mean;
+            sums[i] += r.mean;
             present[i] += 1;
         }
     }
     let mut reporting: Vec<i64> = rows.iter().map(|r| r.node_id).collect();
     reporting.sort_unstable();
     reporting.dedup();
-    for (v, n) in history.iter_mut().zip(&present) {
+    for (v, n) in sums.iter_mut().zip(&present) {
         if *n < reporting.len() {
             *v = f64::NAN;
         }
     }
+    Ok(Some((first, sums, reporting)))
+}
+
+/// Fits the model to the hourly means of `metric` summed over those of `node_ids` that
+/// reported it in the window, as of `now` (the full 7-day horizon). An hour missing for any of
+/// them is a gap in the sum.
+async fn fit_sum(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+    node_ids: &[i64],
+    metric: Metric,
+    now: DateTime<Utc>,
+) -> Result<Fitted, AppError> {
+    let end = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
+    let start = end - Duration::hours(MAX_HISTORY as i64);
+    let Some((_, history, reporting)) =
+        hourly_sums(db, tenant_id, node_ids, metric, start, end).await?
+    else {
+        return Err(AppError::Conflict {
+            message: "no history for this series yet: a forecast needs 48 hours".into(),
+        });
+    };
+    let hours = history.len();
     if hours < MIN_HISTORY_HOURS {
         return Err(AppError::Conflict {
             message: format!("only {hours} hours of history for this series: a forecast needs {MIN_HISTORY_HOURS}"),
@@ -145,13 +168,12 @@ pub async fn fit(
     })
 }
 
-/// Fits the demand forecast of a district: the summed flow of its inlet meters (flow nodes).
-pub async fn fit_district(
-    db: &DatabaseConnection,
+/// The district's inlet meters: its active flow nodes (a conflict when it has none).
+async fn inlets<C: ConnectionTrait>(
+    db: &C,
     tenant_id: i64,
     district: &districts::Model,
-    now: DateTime<Utc>,
-) -> Result<DistrictForecast, AppError> {
+) -> Result<Vec<i64>, AppError> {
     let inlets: Vec<i64> = nodes::Entity::find()
         .filter(nodes::Column::TenantId.eq(tenant_id))
         .filter(nodes::Column::DistrictId.eq(district.id))
@@ -171,6 +193,17 @@ pub async fn fit_district(
             ),
         });
     }
+    Ok(inlets)
+}
+
+/// Fits the demand forecast of a district: the summed flow of its inlet meters (flow nodes).
+pub async fn fit_district(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+    district: &districts::Model,
+    now: DateTime<Utc>,
+) -> Result<DistrictForecast, AppError> {
+    let inlets = inlets(db, tenant_id, district).await?;
     let f = fit_sum(db, tenant_id, &inlets, Metric::FlowRate, now).await?;
     Ok(DistrictForecast {
         district_id: district.id,
@@ -360,12 +393,7 @@ impl ForecastPort for ForecastService {
         caller.require_read()?;
         check_horizon(horizon)?;
         let scoped = tenant_scope::open(&self.db, caller.tenant.id).await?;
-        let district = districts::Entity::find_by_id(district_id)
-            .filter(districts::Column::TenantId.eq(caller.tenant.id))
-            .one(&scoped)
-            .await
-            .or_internal("reading a district")?
-            .ok_or_else(|| AppError::not_found("district"))?;
+        let district = find_district(&scoped, caller.tenant.id, district_id).await?;
         let key = CacheKeys::new(caller.tenant.id).district_forecast(district_id);
         let tenant = caller.tenant.id;
         let (db, cache) = (&self.db, &self.cache);
@@ -386,6 +414,63 @@ impl ForecastPort for ForecastService {
         fc.points.truncate(horizon as usize);
         Ok(fc)
     }
+
+    async fn district_history(
+        &self,
+        caller: &Caller,
+        district_id: i64,
+        hours: u32,
+    ) -> Result<DistrictHistory, AppError> {
+        caller.require_read()?;
+        if hours == 0 || hours as usize > MAX_HISTORY {
+            return Err(AppError::validation(
+                "hours",
+                format!("1 to {MAX_HISTORY} hours"),
+            ));
+        }
+        let tenant = caller.tenant.id;
+        let scoped = tenant_scope::open(&self.db, tenant).await?;
+        let district = find_district(&scoped, tenant, district_id).await?;
+        let inlets = inlets(&scoped, tenant, &district).await?;
+        let now = Utc::now();
+        let end = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
+        let start = end - Duration::hours(i64::from(hours));
+        let sums = hourly_sums(&scoped, tenant, &inlets, Metric::FlowRate, start, end).await?;
+        let time_zone = tenants::Entity::find_by_id(tenant)
+            .one(&scoped)
+            .await
+            .or_internal("reading the tenant")?
+            .map_or_else(|| "UTC".to_owned(), |t| t.time_zone);
+        let points = sums.map_or_else(Vec::new, |(first, sums, _)| {
+            sums.into_iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(h, value)| DemandHour {
+                    at: first + Duration::hours(h as i64),
+                    value,
+                })
+                .collect()
+        });
+        Ok(DistrictHistory {
+            district_id,
+            district: district.name,
+            time_zone,
+            points,
+        })
+    }
+}
+
+async fn find_district<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: i64,
+    district_id: i64,
+) -> Result<districts::Model, AppError> {
+    districts::Entity::find_by_id(district_id)
+        .filter(districts::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await
+        .or_internal("reading a district")?
+        .ok_or_else(|| AppError::not_found("district"))
 }
 
 fn check_horizon(horizon: u32) -> Result<(), AppError> {

@@ -78,6 +78,7 @@ pub struct MapNode {
 /// One district (DMA) as it is now, and its last whole day's water balance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DistrictStatus {
+    pub id: i64,
     pub name: String,
     /// Active nodes, and those that reported within the stale limit.
     pub nodes: i64,

@@ -1,8 +1,8 @@
-//! `/account`: the tenants the signed-in person belongs to, with their role in each, and
-//! joining another tenant with an invitation code its administrator gave them.
+//! `/account`: the tenants the signed-in person belongs to, with their role in each, joining
+//! another tenant with an invitation code its administrator gave them, and leaving one.
 
 use crate::components::error_box::ErrorBox;
-use crate::server_fns::auth::{list_tenants, JoinTenant};
+use crate::server_fns::auth::{list_tenants, JoinTenant, LeaveTenant};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::AppError;
@@ -10,8 +10,28 @@ use shared::AppError;
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let join = ServerAction::<JoinTenant>::new();
+    let leave = ServerAction::<LeaveTenant>::new();
+    // The tenant whose "Leave" was pressed, waiting for confirmation.
+    let confirming = RwSignal::new(None::<i64>);
     // The list follows every successful join.
     let tenants = crate::resource::resource(move || join.version().get(), |_| list_tenants());
+    // After leaving, the page reloads: the header's tenant (and the session's, when the left
+    // tenant was the current one) changes with it.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = leave.value().get() {
+            #[cfg(feature = "hydrate")]
+            if let Err(e) = window().location().reload() {
+                leptos::logging::error!("reload after leaving a tenant failed: {e:?}");
+            }
+        }
+    });
+    let left_error = move || match leave.value().get() {
+        Some(Err(e)) => Some(match e {
+            AppError::Conflict { message } => format!("You cannot leave: {message}."),
+            other => other.to_string(),
+        }),
+        _ => None,
+    };
     let outcome = move || {
         join.value().get().map(|r| match r {
             Ok(m) => Ok(format!(
@@ -33,7 +53,9 @@ pub fn AccountPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading your tenants…"</p> }>
                 {move || Suspend::new(async move {
                     match tenants.await {
-                        Ok(list) => view! {
+                        Ok(list) => {
+                            let several = list.len() > 1;
+                            view! {
                             <div class="table-wrap">
                                 <table data-testid="memberships">
                                     <thead>
@@ -41,6 +63,7 @@ pub fn AccountPage() -> impl IntoView {
                                             <th scope="col">"Tenant"</th>
                                             <th scope="col">"Short name"</th>
                                             <th scope="col">"Your role"</th>
+                                            <th scope="col"><span class="sr-only">"Actions"</span></th>
                                         </tr>
                                     </thead>
                                     <tbody>
@@ -49,11 +72,16 @@ pub fn AccountPage() -> impl IntoView {
                                             .map(|m| {
                                                 let slug = m.tenant.slug;
                                                 let row = slug.clone();
+                                                let id = m.tenant.id;
+                                                let name = m.tenant.name;
                                                 view! {
                                                     <tr data-tenant=row>
-                                                        <td>{m.tenant.name}</td>
+                                                        <td>{name.clone()}</td>
                                                         <td class="mono">{slug}</td>
                                                         <td>{m.role.as_str()}</td>
+                                                        <td>
+                                                            {several.then(|| leave_control(id, name, leave, confirming))}
+                                                        </td>
                                                     </tr>
                                                 }
                                             })
@@ -61,8 +89,12 @@ pub fn AccountPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
+                            {move || left_error().map(|text| view! {
+                                <p class="form-error" role="alert" data-testid="leave-result">{text}</p>
+                            })}
                         }
-                        .into_any(),
+                        .into_any()
+                        }
                         Err(error) => view! { <ErrorBox error retry=move |_| tenants.refetch() /> }.into_any(),
                     }
                 })}
@@ -87,5 +119,51 @@ pub fn AccountPage() -> impl IntoView {
                 None => ().into_any(),
             }}
         </section>
+    }
+}
+
+/// "Leave…" for one membership, then "Leave {name}" / "Cancel" once pressed.
+fn leave_control(
+    id: i64,
+    name: String,
+    leave: ServerAction<LeaveTenant>,
+    confirming: RwSignal<Option<i64>>,
+) -> impl IntoView {
+    let label = format!("Leave {name}");
+    move || {
+        if confirming.get() == Some(id) {
+            view! {
+                <span class="inline-actions">
+                    <button
+                        class="btn btn-danger"
+                        type="button"
+                        data-testid="leave-confirm"
+                        disabled=move || leave.pending().get()
+                        on:click=move |_| {
+                            leave.dispatch(LeaveTenant { tenant_id: id });
+                        }
+                    >
+                        {label.clone()}
+                    </button>
+                    <button class="btn btn-ghost" type="button" on:click=move |_| confirming.set(None)>
+                        "Cancel"
+                    </button>
+                </span>
+            }
+            .into_any()
+        } else {
+            view! {
+                <button
+                    class="btn btn-ghost"
+                    type="button"
+                    data-testid="leave"
+                    aria-label=label.clone()
+                    on:click=move |_| confirming.set(Some(id))
+                >
+                    "Leave…"
+                </button>
+            }
+            .into_any()
+        }
     }
 }

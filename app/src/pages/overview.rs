@@ -3,6 +3,8 @@
 //! pressure, water loss and night flow day by day (`NetworkPerformanceAnalytics`). The period
 //! is kept in the URL as on the dashboard.
 
+mod demand;
+
 use crate::components::echart::EChart;
 use crate::components::error_box::ErrorBox;
 use crate::components::when;
@@ -65,6 +67,8 @@ fn OverviewBody(view: OverviewView) -> impl IntoView {
         health,
         ..
     } = overview;
+    let demand_districts: Vec<(i64, String)> =
+        districts.iter().map(|d| (d.id, d.name.clone())).collect();
     let unplaced = nodes
         .iter()
         .filter(|n| n.lat.is_none() || n.lon.is_none())
@@ -95,6 +99,7 @@ fn OverviewBody(view: OverviewView) -> impl IntoView {
                 })}
         </section>
         <DistrictBreakdown districts />
+        <demand::DistrictDemand districts=demand_districts />
         <section class="card" aria-labelledby="perf-head" data-testid="network-performance">
             <h2 id="perf-head">"Network performance by district"</h2>
             {if days.is_empty() {

@@ -1,6 +1,6 @@
 //! Sessions for integrators: login, logout, who am I, which tenants, the audit log.
 
-use super::extract::{bearer, ApiCaller, ApiJson, ApiQuery, ClientIp};
+use super::extract::{bearer, ApiCaller, ApiJson, ApiPath, ApiQuery, ClientIp};
 use crate::error::ApiError;
 use crate::state::AppState;
 use app::ssr::LoginAttempt;
@@ -107,6 +107,37 @@ pub async fn tenants(
     ApiCaller(caller): ApiCaller,
 ) -> Result<Json<Vec<TenantMembership>>, ApiError> {
     Ok(Json(state.services.auth.tenants(&caller).await?))
+}
+
+/// The signed-in person leaves a tenant (their membership only; never the tenant's last admin,
+/// never their last tenant). When it was the session's current tenant the session moves to
+/// another of theirs; the answer says where it now acts.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/auth/tenants/{id}",
+    tag = "auth",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Tenant to leave")),
+    responses(
+        (status = 200, description = "Left; the session's current tenant", body = SessionUser),
+        (status = 401, description = "Missing or invalid token", body = shared::AppError),
+        (status = 403, description = "Not a member of that tenant, or an API key", body = shared::AppError),
+        (status = 409, description = "The tenant's last admin, or the person's last tenant", body = shared::AppError),
+    )
+)]
+pub async fn leave(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ClientIp(ip): ClientIp,
+    ApiPath(id): ApiPath<i64>,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<SessionUser>, ApiError> {
+    if caller.api_key.is_some() {
+        return Err(shared::AppError::Forbidden.into());
+    }
+    let token = bearer(&headers).ok_or(shared::AppError::Unauthenticated)?;
+    let now = state.services.auth.leave_tenant(token, id, ip).await?;
+    Ok(Json(now.session_user()))
 }
 
 /// The tenant this request acts in (from `X-Tenant-ID`, else the session's).

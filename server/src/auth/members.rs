@@ -1,5 +1,5 @@
-//! A tenant's members: admins list them, change their roles and remove them. A tenant never
-//! loses its last admin, and every change is audited.
+//! A tenant's members: admins list them, change their roles and remove them; a member may
+//! leave. A tenant never loses its last admin, and every change is audited.
 
 use super::audit::{self, Event};
 use crate::error::OrInternal;
@@ -141,6 +141,47 @@ pub async fn remove(
             user_id: Some(caller.user_id),
             actor: &caller.email,
             action: "member_removed",
+            target: Some(u.email),
+            ip,
+        },
+    )
+    .await;
+    Ok(())
+}
+
+/// The caller leaves `caller.tenant` themselves (any role). Never the tenant's last admin
+/// (they hand the role on first), never the person's last tenant (an account always has one
+/// to act in).
+pub async fn leave(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    ip: Option<String>,
+) -> Result<(), AppError> {
+    let (m, u) = membership(db, caller, caller.user_id).await?;
+    let held = memberships::Entity::find()
+        .filter(memberships::Column::UserId.eq(caller.user_id))
+        .count(db)
+        .await
+        .or_internal("counting memberships")?;
+    if held <= 1 {
+        return Err(AppError::Conflict {
+            message: "this is your only tenant: an account keeps at least one".into(),
+        });
+    }
+    keep_an_admin(db, &m).await?;
+    memberships::Entity::delete_many()
+        .filter(memberships::Column::TenantId.eq(caller.tenant.id))
+        .filter(memberships::Column::UserId.eq(caller.user_id))
+        .exec(db)
+        .await
+        .or_internal("leaving a tenant")?;
+    audit::record(
+        db,
+        Event {
+            tenant_id: Some(caller.tenant.id),
+            user_id: Some(caller.user_id),
+            actor: &caller.email,
+            action: "member_left",
             target: Some(u.email),
             ip,
         },

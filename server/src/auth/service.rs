@@ -476,6 +476,31 @@ impl AuthPort for AuthService {
         Ok(caller)
     }
 
+    async fn leave_tenant(
+        &self,
+        access_token: &str,
+        tenant_id: i64,
+        ip: Option<String>,
+    ) -> Result<Caller, AppError> {
+        let sid = self
+            .session_of(access_token, false)
+            .await
+            .ok_or(AppError::Unauthenticated)?;
+        let leaving = self.caller_for(&sid, Some(&tenant_id.to_string())).await?;
+        members::leave(&self.db, &leaving, ip).await?;
+        let session = self.session(&sid).await?.ok_or(AppError::Unauthenticated)?;
+        if session.tenant_id == tenant_id {
+            let next = self
+                .memberships(leaving.user_id, None)
+                .await?
+                .into_iter()
+                .next()
+                .ok_or(AppError::Forbidden)?;
+            self.store.set_tenant(&sid, next.tenant.id).await?;
+        }
+        self.caller_for(&sid, None).await
+    }
+
     async fn members(&self, caller: &Caller) -> Result<Vec<shared::auth::Member>, AppError> {
         members::list(&self.db, caller).await
     }

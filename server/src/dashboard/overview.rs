@@ -6,7 +6,7 @@
 use super::period::bounds;
 use crate::error::OrInternal;
 use crate::jobs::data_quality;
-use crate::storage::entities::{incidents, job_runs, network_efficiency};
+use crate::storage::entities::{districts, incidents, job_runs, network_efficiency};
 use crate::storage::tenant_scope;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -131,9 +131,18 @@ pub async fn overview(
             by_district.entry(d.clone()).or_default().push(n);
         }
     }
+    let district_ids: HashMap<String, i64> = districts::Entity::find()
+        .filter(districts::Column::TenantId.eq(tenant_id))
+        .all(scoped)
+        .await
+        .or_internal("loading the districts")?
+        .into_iter()
+        .map(|d| (d.name, d.id))
+        .collect();
     let districts = by_district
         .iter()
-        .map(|(name, members)| {
+        .filter_map(|(name, members)| Some((*district_ids.get(name)?, name, members)))
+        .map(|(id, name, members)| {
             let flows: Vec<f64> = members
                 .iter()
                 .filter(|n| n.kind == NodeKind::Flow)
@@ -142,6 +151,7 @@ pub async fn overview(
             let pressures: Vec<f64> = members.iter().filter_map(|n| n.pressure).collect();
             let day = newest(name);
             DistrictStatus {
+                id,
                 name: name.clone(),
                 nodes: members.len() as i64,
                 online: members.iter().filter(|n| online(n)).count() as i64,

@@ -164,11 +164,15 @@ async fn forecasts_come_from_the_stored_hours_and_refuse_what_they_cannot_do() {
     assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.text());
 }
 
-#[tokio::test]
-async fn the_hourly_refresh_stores_each_districts_demand_forecast() {
+/// The demo network with 3 days of readings, rolled up, after one run of the hourly cache
+/// refresh (which fits and stores every district's demand forecast).
+async fn demo_after_an_hourly_refresh() -> (
+    TestDb,
+    server::AppState,
+    server::demo::seed::DemoTenant,
+    DateTime<chrono::Utc>,
+) {
     use chrono::{Duration, Utc};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    use server::storage::entities::{districts, nodes};
     let t = TestDb::sqlite().await;
     let (state, demo) = state_with_demo(&t.db).await;
     let now = Utc::now();
@@ -179,6 +183,15 @@ async fn the_hourly_refresh_stores_each_districts_demand_forecast() {
     server::storage::rollups::refresh(&t.db).await.unwrap();
     let job = state.scheduler.job("cache_refresh").unwrap().job.clone();
     assert_eq!(state.scheduler.tick(job, now).await.unwrap(), 1);
+    (t, state, demo, now)
+}
+
+#[tokio::test]
+async fn the_hourly_refresh_stores_each_districts_demand_forecast() {
+    use chrono::{Duration, Utc};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use server::storage::entities::{districts, nodes};
+    let (t, state, demo, now) = demo_after_an_hourly_refresh().await;
 
     // Every district with an inlet meter has a stored forecast of its inlets' summed flow;
     // one without has none.
@@ -260,4 +273,127 @@ async fn the_hourly_refresh_stores_each_districts_demand_forecast() {
         body["points"][0]["value"].as_f64().unwrap(),
         first.points[0].value
     );
+}
+
+#[tokio::test]
+async fn a_districts_demand_chart_draws_its_inlets_summed_hours_and_its_stored_forecast() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use chrono::{Duration, DurationRound, Utc};
+    use sea_orm::FromQueryResult;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use server::storage::entities::nodes;
+    use server_fn::ServerFn;
+    use std::collections::BTreeMap;
+    let (t, state, demo, now) = demo_after_an_hourly_refresh().await;
+    let app = server::web::app(state);
+    let token = login_token(&app).await;
+
+    // A district with two or more inlet meters, and its stored forecast.
+    let inlets = nodes::Entity::find()
+        .filter(nodes::Column::TenantId.eq(demo.tenant_id))
+        .filter(nodes::Column::Kind.eq("flow"))
+        .all(&t.db)
+        .await
+        .unwrap();
+    let mut per_district: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for n in &inlets {
+        per_district
+            .entry(n.district_id.unwrap())
+            .or_default()
+            .push(n.id);
+    }
+    let (district, ids) = per_district
+        .iter()
+        .max_by_key(|(_, ids)| ids.len())
+        .unwrap();
+    let stored = server::forecast::stored_district(&t.db, demo.tenant_id, *district, now)
+        .await
+        .unwrap()
+        .expect("the refresh stored the district's forecast");
+
+    // What the chart should draw: each whole hour of the last week in which every inlet
+    // reported, their hourly means added up.
+    let end = now.duration_trunc(Duration::hours(1)).unwrap();
+    #[derive(sea_orm::FromQueryResult)]
+    struct Hour {
+        bucket: DateTime<Utc>,
+        mean: f64,
+    }
+    let list = ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let hourly = Hour::find_by_statement(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DatabaseBackend::Sqlite,
+        format!(
+            "SELECT bucket, sum_value / count AS mean FROM readings_hourly \
+             WHERE tenant_id = ? AND metric = ? AND node_id IN ({list}) AND count > 0 \
+             AND bucket >= ? AND bucket < ?"
+        ),
+        [
+            demo.tenant_id.into(),
+            Metric::FlowRate.code().into(),
+            (end - Duration::hours(168)).into(),
+            end.into(),
+        ],
+    ))
+    .all(&t.db)
+    .await
+    .unwrap();
+    let mut sums: BTreeMap<DateTime<Utc>, (f64, usize)> = BTreeMap::new();
+    for h in &hourly {
+        let e = sums.entry(h.bucket).or_default();
+        e.0 += h.mean;
+        e.1 += 1;
+    }
+    let expected: Vec<f64> = sums
+        .values()
+        .filter(|(_, n)| *n == ids.len())
+        .map(|(v, _)| (v * 10_000.0).round() / 10_000.0)
+        .collect();
+    assert!(expected.len() >= 60, "{} hours", expected.len());
+
+    let call = |district: i64| {
+        Request::post(app::server_fns::series::GetDistrictChart::PATH)
+            .header("cookie", format!("rw_access={token}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(Body::from(format!("district_id={district}")))
+            .unwrap()
+    };
+    let reply = send(&app, call(*district)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let chart = reply.json();
+    let option: serde_json::Value =
+        serde_json::from_str(chart["option"].as_str().unwrap()).unwrap();
+    let drawn: Vec<f64> = option["series"][0]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[1].as_f64().unwrap())
+        .collect();
+    assert_eq!(drawn, expected);
+    // The forecast after it: 48 hours of the stored fit, and the next day's outlook from it.
+    let mean: Vec<f64> = option["series"][3]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[1].as_f64().unwrap())
+        .collect();
+    assert_eq!(mean.len(), 48);
+    assert!((mean[0] - stored.points[0].value).abs() < 1e-3);
+    let day = &stored.points[..24];
+    let volume: f64 = day.iter().map(|p| p.value).sum::<f64>() * 3.6;
+    let outlook = &chart["outlook"];
+    assert!((outlook["next_day_m3"].as_f64().unwrap() - volume).abs() < 1e-6);
+    let peak = day.iter().map(|p| p.value).fold(f64::MIN, f64::max);
+    assert_eq!(outlook["peak_lps"].as_f64().unwrap(), peak);
+    assert_eq!(outlook["method"], stored.method.as_str());
+    assert!(chart["note"].is_null());
+
+    // Another tenant's district, or none: 404.
+    let reply = send(&app, call(999_999)).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text());
 }

@@ -197,6 +197,7 @@ async fn openapi_documents_every_rest_route() {
         "POST /api/v1/auth/logout",
         "GET /api/v1/auth/me",
         "GET /api/v1/auth/tenants",
+        "DELETE /api/v1/auth/tenants/{id}",
         "GET /api/v1/tenants/current",
         "GET /api/v1/audit",
         "POST /api/v1/api-keys",

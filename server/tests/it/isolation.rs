@@ -222,6 +222,7 @@ fn rest_body(method: &Method, path: &str, b_node: i64) -> Option<(&'static str, 
             Some(("application/json", r#"{"role":"viewer"}"#.to_owned()))
         }
         ("DELETE", "/api/v1/members/{id}") => None,
+        ("DELETE", "/api/v1/auth/tenants/{id}") => None,
         ("POST", "/api/v1/auth/join") => {
             Some(("application/json", r#"{"code":"not-a-code"}"#.to_owned()))
         }
@@ -258,7 +259,9 @@ async fn no_rest_route_answers_with_another_tenants_data() {
             {
                 continue; // public by design: they take credentials, not a tenant
             }
-            let b_id = if path.contains("api-keys") {
+            let b_id = if path.contains("auth/tenants") {
+                w.b_tenant // leaving B: A is no member there
+            } else if path.contains("api-keys") {
                 w.b_key
             } else if path.contains("anomalies") {
                 w.b_incident
@@ -307,7 +310,8 @@ async fn no_rest_route_answers_with_another_tenants_data() {
                 )
                 .await;
                 let what = format!("{method} {uri} (X-Tenant-ID {tenant_header:?})");
-                if tenant_header.is_some() {
+                if tenant_header.is_some() || path == "/api/v1/auth/tenants/{id}" {
+                    // Leaving B, which A does not belong to, is refused as well.
                     assert_eq!(
                         reply.status,
                         StatusCode::FORBIDDEN,
@@ -368,6 +372,7 @@ async fn no_server_function_answers_with_another_tenants_data() {
     let not_found = [
         app::server_fns::series::GetForecast::PATH,
         app::server_fns::series::GetDistrictForecast::PATH,
+        app::server_fns::series::GetDistrictChart::PATH,
         app::server_fns::series::GetNodeChart::PATH,
         anomalies::GetIncident::PATH,
         anomalies::ActOnIncident::PATH,
@@ -396,6 +401,9 @@ async fn no_server_function_answers_with_another_tenants_data() {
             p if p == app::server_fns::series::GetDistrictForecast::PATH => {
                 format!("district_id={}&horizon=24", w.b_district)
             }
+            p if p == app::server_fns::series::GetDistrictChart::PATH => {
+                format!("district_id={}", w.b_district)
+            }
             p if p == app::server_fns::network::GetEfficiency::PATH => format!(
                 "query[from]={}&query[to]={}&query[period]=day",
                 (now - Duration::days(7)).to_rfc3339().replace('+', "%2B"),
@@ -423,6 +431,9 @@ async fn no_server_function_answers_with_another_tenants_data() {
             p if p == app::server_fns::auth::SwitchTenant::PATH => {
                 format!("tenant_id={}", w.b_tenant)
             }
+            p if p == app::server_fns::auth::LeaveTenant::PATH => {
+                format!("tenant_id={}", w.b_tenant)
+            }
             other => panic!("no isolation case for server function {other}: add one"),
         };
         let req = Request::builder()
@@ -442,7 +453,9 @@ async fn no_server_function_answers_with_another_tenants_data() {
                 "{path}: {}",
                 reply.text()
             );
-        } else if path == app::server_fns::auth::SwitchTenant::PATH {
+        } else if path == app::server_fns::auth::SwitchTenant::PATH
+            || path == app::server_fns::auth::LeaveTenant::PATH
+        {
             assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text());
         } else if path == app::server_fns::auth::JoinTenant::PATH {
             assert_eq!(
@@ -456,7 +469,7 @@ async fn no_server_function_answers_with_another_tenants_data() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 28);
+    assert_eq!(checked, 30);
     assert_b_incident_untouched(&w).await;
     // B's member and key are untouched.
     let still = server::storage::entities::memberships::Entity::find()

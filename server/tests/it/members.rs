@@ -106,6 +106,91 @@ async fn admins_change_roles_and_remove_members_but_keep_an_admin() {
 }
 
 #[tokio::test]
+async fn a_member_leaves_a_tenant_but_never_their_last_or_as_its_last_admin() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+    use server::storage::entities::{memberships, users};
+    let t = TestDb::sqlite().await;
+    let (state, demo) = state_with_demo(&t.db).await;
+    let app = server::web::app(state);
+    let admin = login_token(&app).await;
+    let other = new_tenant(&t.db, "other").await;
+    let join = |email: String, role: &'static str| {
+        let db = t.db.clone();
+        async move {
+            let user = users::Entity::find()
+                .filter(users::Column::Email.eq(email))
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap();
+            memberships::ActiveModel {
+                user_id: Set(user.id),
+                tenant_id: Set(other),
+                role: Set(role.into()),
+                created_at: Set(chrono::Utc::now()),
+            }
+            .insert(&db)
+            .await
+            .unwrap();
+        }
+    };
+    let leave = |tenant: i64, token: &str| delete(&format!("/api/v1/auth/tenants/{tenant}"), token);
+
+    // The demo admin's only tenant cannot be left.
+    let reply = send(&app, leave(demo.tenant_id, &admin)).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text());
+    assert!(reply.text().contains("only tenant"), "{}", reply.text());
+    // Nor a tenant they are the only admin of.
+    join(DEMO_EMAIL.into(), "admin").await;
+    let reply = send(&app, leave(other, &admin)).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text());
+    assert!(reply.text().contains("admin"), "{}", reply.text());
+
+    // An operator of demo who also views `other` leaves demo, their current tenant: the
+    // session moves to `other`, and demo is closed to them.
+    let operator = token_for_role(&app, &t.db, demo.tenant_id, "operator").await;
+    let me = send(&app, get("/api/v1/auth/me", Some(&operator)))
+        .await
+        .json();
+    assert_eq!(me["tenant"]["id"], demo.tenant_id);
+    join(me["email"].as_str().unwrap().to_owned(), "viewer").await;
+    let reply = send(&app, leave(demo.tenant_id, &operator)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.json()["tenant"]["id"], other);
+    assert_eq!(reply.json()["role"], "viewer");
+    let me = send(&app, get("/api/v1/auth/me", Some(&operator)))
+        .await
+        .json();
+    assert_eq!(me["tenant"]["id"], other);
+    let tenants = send(&app, get("/api/v1/auth/tenants", Some(&operator)))
+        .await
+        .json();
+    assert_eq!(tenants.as_array().unwrap().len(), 1, "{tenants}");
+    assert_eq!(tenants[0]["tenant"]["id"], other);
+    let req = Request::get("/api/v1/dashboard/summary")
+        .header("authorization", format!("Bearer {operator}"))
+        .header("x-tenant-id", demo.tenant_id.to_string())
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, req).await.status, StatusCode::FORBIDDEN);
+    // Leaving again is refused (no membership), and so is leaving the last one.
+    let reply = send(&app, leave(demo.tenant_id, &operator)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text());
+    let reply = send(&app, leave(other, &operator)).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text());
+
+    // Demo's admins see who left in their audit log.
+    let log = send(&app, get("/api/v1/audit", Some(&admin))).await.json();
+    let left = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "member_left")
+        .expect("no member_left entry");
+    assert_eq!(left["target"], me["email"]);
+}
+
+#[tokio::test]
 async fn the_admin_page_renders_for_admins_and_explains_itself_to_others() {
     let t = TestDb::sqlite().await;
     let (state, demo) = state_with_demo(&t.db).await;
