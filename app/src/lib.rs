@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
-use pages::{login::LoginPage, not_found::NotFound, register::RegisterPage};
+use pages::not_found::NotFound;
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -53,8 +53,8 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| format!("{page} · Roccavina Water") />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/auth/login") view=LoginPage ssr=SsrMode::Async />
-                <Route path=path!("/auth/register") view=RegisterPage ssr=SsrMode::Async />
+                <Route path=path!("/auth/login") view={Lazy::<Login>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/auth/register") view={Lazy::<Register>::new()} ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=ProtectedLayout ssr=SsrMode::Async>
                     <Route path=path!("/") view={Lazy::<Dashboard>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/enhanced-overview") view={Lazy::<Overview>::new()} ssr=SsrMode::Async />
@@ -71,9 +71,9 @@ pub fn App() -> impl IntoView {
     }
 }
 
-// The signed-in pages load lazily: each page's code is its own WebAssembly chunk (built with
+// Every page loads lazily: each page's code is its own WebAssembly chunk (built with
 // `cargo leptos build --split`), fetched when the page is first shown, so the first download
-// holds only the router, the layout and the sign-in pages. The server renders them as before.
+// holds only the router and the layout. The server renders them as before.
 
 /// A lazily loaded route `$route` showing the page component `$page`.
 macro_rules! lazy_page {
@@ -94,6 +94,10 @@ macro_rules! lazy_page {
     };
 }
 
+lazy_page!(/// `/auth/login`: signing in.
+    Login => pages::login::LoginPage);
+lazy_page!(/// `/auth/register`: a new account.
+    Register => pages::register::RegisterPage);
 lazy_page!(/// `/`: the dashboard.
     Dashboard => pages::dashboard::DashboardPage);
 lazy_page!(/// `/enhanced-overview`: the network map and districts.
