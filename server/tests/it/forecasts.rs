@@ -191,7 +191,7 @@ async fn the_hourly_refresh_stores_each_districts_demand_forecast() {
     use chrono::{Duration, Utc};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     use server::storage::entities::{districts, nodes};
-    let (t, state, demo, now) = demo_after_an_hourly_refresh().await;
+    let (t, _state, demo, now) = demo_after_an_hourly_refresh().await;
 
     // Every district with an inlet meter has a stored forecast of its inlets' summed flow;
     // one without has none.
