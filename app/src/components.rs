@@ -9,5 +9,5 @@ pub mod tenant_switcher;
 
 /// A time as the pages print it: `2026-11-27 19:59 UTC`.
 pub fn when(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
+    shared::clock::utc_minute(at)
 }

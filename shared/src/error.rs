@@ -1,18 +1,69 @@
 //! The one error type that crosses every boundary: server functions, REST and the UI.
 
-use serde::{Deserialize, Serialize};
-use server_fn::codec::JsonEncoding;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use server_fn::codec::PostcardEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
-/// Everything that can go wrong, as the caller may see it.
-///
-/// Infrastructure failures are deliberately opaque (`Internal`): the server logs the cause,
-/// the client only learns that it was not its fault.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error, utoipa::ToSchema,
-)]
-#[serde(tag = "code", rename_all = "snake_case")]
-pub enum AppError {
+/// Declares [`AppError`] and its two wire shapes from one list of variants, so they cannot
+/// drift apart: JSON (REST, logs) speaks `{"code": "not_found", "what": "node"}`, while the
+/// binary format of server functions and page data (postcard, which cannot read a tagged
+/// map) gets the variant's index followed by its fields.
+macro_rules! app_error {
+    ($(
+        $(#[doc = $doc:literal])*
+        #[error($($message:tt)*)]
+        $variant:ident $({ $($field:ident : $ty:ty),* $(,)? })?
+    ),* $(,)?) => {
+        /// Everything that can go wrong, as the caller may see it.
+        ///
+        /// Infrastructure failures are deliberately opaque (`Internal`): the server logs the
+        /// cause, the client only learns that it was not its fault.
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        pub enum AppError {
+            $( $(#[doc = $doc])* #[error($($message)*)] $variant $({ $($field: $ty),* })?, )*
+        }
+
+        /// The JSON shape, and the schema the API documents under the name `AppError`.
+        #[derive(Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(tag = "code", rename_all = "snake_case")]
+        #[schema(as = AppError)]
+        enum Tagged {
+            $( $(#[doc = $doc])* $variant $({ $($field: $ty),* })?, )*
+        }
+
+        /// The binary shape.
+        #[derive(Serialize, Deserialize)]
+        enum Compact {
+            $( $variant $({ $($field: $ty),* })?, )*
+        }
+
+        // Conversions as private methods, not `From` impls: a public `From<AppError>` on
+        // any type would leave `?` in callers' code with more than one target to infer.
+        impl AppError {
+            fn into_tagged(self) -> Tagged {
+                match self { $( Self::$variant $({ $($field),* })? => Tagged::$variant $({ $($field),* })?, )* }
+            }
+
+            fn into_compact(self) -> Compact {
+                match self { $( Self::$variant $({ $($field),* })? => Compact::$variant $({ $($field),* })?, )* }
+            }
+        }
+
+        impl Tagged {
+            fn into_app(self) -> AppError {
+                match self { $( Self::$variant $({ $($field),* })? => AppError::$variant $({ $($field),* })?, )* }
+            }
+        }
+
+        impl Compact {
+            fn into_app(self) -> AppError {
+                match self { $( Self::$variant $({ $($field),* })? => AppError::$variant $({ $($field),* })?, )* }
+            }
+        }
+    };
+}
+
+app_error! {
     /// No valid session or token.
     #[error("authentication required")]
     Unauthenticated,
@@ -54,6 +105,47 @@ pub enum AppError {
     Transport { message: String },
 }
 
+impl Serialize for AppError {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            self.clone().into_tagged().serialize(serializer)
+        } else {
+            self.clone().into_compact().serialize(serializer)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AppError {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            Tagged::deserialize(deserializer).map(Tagged::into_app)
+        } else {
+            Compact::deserialize(deserializer).map(Compact::into_app)
+        }
+    }
+}
+
+impl utoipa::PartialSchema for AppError {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        Tagged::schema()
+    }
+}
+
+impl utoipa::ToSchema for AppError {
+    fn name() -> std::borrow::Cow<'static, str> {
+        Tagged::name()
+    }
+
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        Tagged::schemas(schemas)
+    }
+}
+
 impl AppError {
     /// Shorthand for a validation failure on one field.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -88,7 +180,7 @@ impl AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = PostcardEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
@@ -115,6 +207,34 @@ mod tests {
             r#"{"code":"validation","field":"email","message":"must contain @"}"#
         );
         assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), err);
+    }
+
+    #[test]
+    fn round_trips_through_the_binary_wire_format() {
+        for err in [
+            AppError::Forbidden,
+            AppError::validation("email", "must contain @"),
+            AppError::TooManyRequests {
+                retry_after_secs: 30,
+            },
+        ] {
+            let bytes = postcard::to_allocvec(&err).unwrap();
+            assert_eq!(postcard::from_bytes::<AppError>(&bytes).unwrap(), err);
+        }
+        // The variant's index, then its fields: Forbidden is the third variant.
+        assert_eq!(
+            postcard::to_allocvec(&AppError::Forbidden).unwrap(),
+            vec![2]
+        );
+    }
+
+    #[test]
+    fn documents_the_json_shape_under_its_own_name() {
+        use utoipa::{PartialSchema, ToSchema};
+        assert_eq!(AppError::name(), "AppError");
+        let schema = serde_json::to_string(&AppError::schema()).unwrap();
+        assert!(schema.contains("\"code\""), "{schema}");
+        assert!(schema.contains("not_found"), "{schema}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod anomaly;
 pub mod auth;
+pub mod clock;
 pub mod dashboard;
 pub mod diagnostics;
 pub mod efficiency;

@@ -125,9 +125,9 @@ pub fn SeriesChart(
     let span_days = (scale.t1 - scale.t0) as f64 / 86_400.0;
     let time_label = move |t: DateTime<Utc>| {
         if span_days > 3.0 {
-            t.format("%d %b").to_string()
+            shared::clock::day_month(t)
         } else {
-            t.format("%d %b %H:%M").to_string()
+            shared::clock::day_month_minute(t)
         }
     };
     let now_x = scale.x(now);

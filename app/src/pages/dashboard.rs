@@ -114,7 +114,7 @@ fn RecentList(list: Vec<Incident>) -> impl IntoView {
 }
 
 fn clock(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    shared::clock::utc_second(at)
 }
 
 fn reading(metric: Metric, value: Option<LatestValue>) -> impl IntoView {

@@ -37,7 +37,7 @@ fn Report(report: Diagnostics, hydrated: ReadSignal<bool>) -> impl IntoView {
     view! {
         <p class="muted">
             "Server version " <span data-testid="version">{report.version.clone()}</span> " · checked "
-            {report.checked_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}
+            {shared::clock::utc_second(report.checked_at)}
         </p>
         <section class="card">
             <div class="table-wrap">

@@ -21,7 +21,7 @@ const FEED_LENGTH: usize = 30;
 const QUIET_MINUTES: i64 = 30;
 
 fn clock(at: DateTime<Utc>) -> String {
-    at.format("%H:%M:%S").to_string()
+    shared::clock::time_of_day(at)
 }
 
 /// One line of the live feed.
@@ -100,7 +100,7 @@ pub fn MonitoringPage() -> impl IntoView {
                                 let rows = list.into_iter().map(|j| {
                                     let last = j.runs.first().cloned();
                                     let status = last.as_ref().map_or("none".to_owned(), |r| r.status.clone());
-                                    let when = last.as_ref().map_or(String::new(), |r| r.started_at.format("%Y-%m-%d %H:%M UTC").to_string());
+                                    let when = last.as_ref().map_or(String::new(), |r| shared::clock::utc_minute(r.started_at));
                                     view! {
                                         <tr>
                                             <td>{j.name}</td>
@@ -139,7 +139,7 @@ fn QuietSensors(summary: DashboardSummary) -> impl IntoView {
             Some(at) if at >= limit => None,
             Some(at) => Some((
                 n.name.clone(),
-                format!("last reading {}", at.format("%Y-%m-%d %H:%M UTC")),
+                format!("last reading {}", shared::clock::utc_minute(at)),
             )),
             None => Some((n.name.clone(), "no reading yet".to_owned())),
         })
@@ -268,7 +268,7 @@ fn node_names(summary: Option<Result<DashboardSummary, AppError>>) -> HashMap<i6
 fn start_stream(
     feed: RwSignal<Vec<FeedLine>>,
     status: RwSignal<&'static str>,
-    summary: crate::resource::JsonResource<Result<DashboardSummary, AppError>>,
+    summary: crate::resource::PageResource<Result<DashboardSummary, AppError>>,
 ) {
     use send_wrapper::SendWrapper;
     use wasm_bindgen::closure::Closure;
@@ -317,7 +317,7 @@ fn start_stream(
 fn start_stream(
     _feed: RwSignal<Vec<FeedLine>>,
     _status: RwSignal<&'static str>,
-    _summary: crate::resource::JsonResource<Result<DashboardSummary, AppError>>,
+    _summary: crate::resource::PageResource<Result<DashboardSummary, AppError>>,
 ) {
 }
 

@@ -5,7 +5,7 @@ use shared::diagnostics::Diagnostics;
 use shared::AppError;
 
 /// Checks every part of the deployment now (admin only).
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn get_diagnostics() -> Result<Diagnostics, AppError> {
     use crate::ssr::{caller, services, with_status};
     with_status(

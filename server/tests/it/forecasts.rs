@@ -365,7 +365,8 @@ async fn a_districts_demand_chart_draws_its_inlets_summed_hours_and_its_stored_f
     };
     let reply = send(&app, call(*district)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    let chart = reply.json();
+    let chart =
+        serde_json::to_value(reply.wire::<shared::forecast::DistrictDemandChart>()).unwrap();
     let option: serde_json::Value =
         serde_json::from_str(chart["option"].as_str().unwrap()).unwrap();
     let drawn: Vec<f64> = option["series"][0]["data"]

@@ -218,7 +218,7 @@ async fn the_admin_page_renders_for_admins_and_explains_itself_to_others() {
     }
     let viewer = token_for_role(&app, &t.db, demo.tenant_id, "viewer").await;
     let html = send(&app, page(&viewer)).await.text();
-    assert!(html.contains("forbidden"), "a viewer is told why");
+    assert!(html.contains("<p>not allowed</p>"), "a viewer is told why");
     assert!(!html.contains("realtime_sync"));
     assert!(
         !html.contains(">Administration</a>"),

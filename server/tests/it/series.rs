@@ -166,7 +166,7 @@ async fn the_node_chart_draws_the_stored_series_in_the_tenant_zone_with_its_inci
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    let chart: shared::series::NodeChart = serde_json::from_str(&reply.text()).unwrap();
+    let chart: shared::series::NodeChart = reply.wire();
     assert_eq!(chart.series.time_zone, zone);
     assert_eq!(chart.series.points.len(), 50);
     assert_eq!(chart.incidents.len(), 1);

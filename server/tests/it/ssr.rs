@@ -73,8 +73,7 @@ async fn login_server_fn_sets_a_safe_cookie_and_unlocks_the_dashboard() {
         StatusCode::UNAUTHORIZED,
         "a wrong password is not a server fault"
     );
-    let err: shared::AppError =
-        serde_json::from_slice(&reply.body).unwrap_or_else(|e| panic!("{e}: {}", reply.text()));
+    let err: shared::AppError = reply.wire();
     assert_eq!(err, shared::AppError::InvalidCredentials);
     assert!(!reply.headers.contains_key(header::SET_COOKIE));
 
@@ -120,7 +119,7 @@ async fn cross_site_login_posts_are_refused() {
         .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
     let reply = send(&app, req).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
-    let err: shared::AppError = serde_json::from_slice(&reply.body).unwrap();
+    let err: shared::AppError = reply.wire();
     assert_eq!(err, shared::AppError::Forbidden);
     assert!(!reply.headers.contains_key(header::SET_COOKIE));
 }

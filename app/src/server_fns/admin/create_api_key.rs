@@ -3,7 +3,7 @@ use shared::auth::CreatedApiKey;
 use shared::AppError;
 
 /// Creates an API key for the current tenant (admin); the secret is in this answer only.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn create_api_key(
     name: String,
     read: bool,

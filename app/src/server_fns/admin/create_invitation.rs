@@ -3,7 +3,7 @@ use shared::auth::CreatedInvitation;
 use shared::{AppError, Role};
 
 /// Creates an invitation to the current tenant with `role` (admin); the code is shown once.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn create_invitation(role: Role) -> Result<CreatedInvitation, AppError> {
     use crate::ssr::{caller, check_same_origin, client_ip, services, with_status};
     use shared::auth::NewInvitation;

@@ -3,7 +3,7 @@ use shared::jobs::JobInfo;
 use shared::AppError;
 
 /// The background jobs with their schedules and the tenant's recent runs (admin).
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn list_jobs() -> Result<Vec<JobInfo>, AppError> {
     use crate::ssr::{caller, services, with_status};
     with_status(

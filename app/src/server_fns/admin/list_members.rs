@@ -3,7 +3,7 @@ use shared::auth::Member;
 use shared::AppError;
 
 /// The current tenant's members (admin).
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn list_members() -> Result<Vec<Member>, AppError> {
     use crate::ssr::{caller, services, with_status};
     with_status(

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use shared::AppError;
 
 /// Removes a member from the current tenant (admin; never the last admin).
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn remove_member(user_id: i64) -> Result<(), AppError> {
     use crate::ssr::{caller, check_same_origin, client_ip, services, with_status};
     with_status(

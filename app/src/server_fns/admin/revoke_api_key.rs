@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use shared::AppError;
 
 /// Revokes one of the current tenant's API keys (admin).
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
     use crate::ssr::{caller, check_same_origin, client_ip, services, with_status};
     with_status(

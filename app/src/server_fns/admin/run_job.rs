@@ -3,7 +3,7 @@ use shared::jobs::JobRunStarted;
 use shared::AppError;
 
 /// Starts a job for the current tenant now (admin).
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn run_job(name: String) -> Result<JobRunStarted, AppError> {
     use crate::ssr::{caller, check_same_origin, services, with_status};
     with_status(

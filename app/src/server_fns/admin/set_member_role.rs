@@ -3,7 +3,7 @@ use shared::auth::Member;
 use shared::{AppError, Role};
 
 /// Changes a member's role (admin; a tenant keeps at least one admin).
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn set_member_role(user_id: i64, role: Role) -> Result<Member, AppError> {
     use crate::ssr::{caller, check_same_origin, client_ip, services, with_status};
     with_status(

@@ -3,7 +3,7 @@ use shared::anomaly::{Incident, IncidentAction};
 use shared::AppError;
 
 /// Acknowledges or resolves an incident (operator or admin), with an optional comment.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn act_on_incident(
     id: i64,
     action: IncidentAction,

@@ -3,7 +3,7 @@ use shared::anomaly::{Incident, IncidentFilter};
 use shared::AppError;
 
 /// The current tenant's incidents matching `filter`, newest first.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn list_incidents(filter: IncidentFilter) -> Result<Vec<Incident>, AppError> {
     use crate::ssr::{caller, services, with_status};
     with_status(

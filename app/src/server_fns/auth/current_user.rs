@@ -4,7 +4,7 @@ use shared::AppError;
 
 /// The signed-in user with the tenants they belong to, or `None` for an anonymous visitor.
 /// One call, so the page shell (header, tenant switcher) loads in one resource.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn current_user() -> Result<Option<CurrentSession>, AppError> {
     use crate::ssr::{caller, services, with_status};
     with_status(

@@ -4,7 +4,7 @@ use shared::AppError;
 
 /// The signed-in person joins another tenant with an invitation code its admin gave them;
 /// the tenant then appears in their tenant switcher.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn join_tenant(code: String) -> Result<TenantMembership, AppError> {
     use crate::ssr::{caller, check_same_origin, client_ip, services, with_status};
     with_status(

@@ -4,7 +4,7 @@ use shared::AppError;
 
 /// The signed-in person leaves tenant `tenant_id` (never its last admin, never their last
 /// tenant); when it was the current tenant, the session moves to another of theirs.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn leave_tenant(tenant_id: i64) -> Result<SessionUser, AppError> {
     use crate::ssr::{access_token, check_same_origin, client_ip, services, with_status};
     with_status(

@@ -3,7 +3,7 @@ use shared::auth::TenantMembership;
 use shared::AppError;
 
 /// The tenants the signed-in user belongs to, for the tenant switcher.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn list_tenants() -> Result<Vec<TenantMembership>, AppError> {
     use crate::ssr::{caller, services, with_status};
     with_status(

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use shared::AppError;
 
 /// Checks the credentials, sets the session cookie and sends the browser to `next`.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::ssr::{
         check_same_origin, client_ip, services, with_status, write_session_cookie, LoginAttempt,

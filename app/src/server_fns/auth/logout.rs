@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use shared::AppError;
 
 /// Ends the session, clears the cookie and returns to the login page.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn logout() -> Result<(), AppError> {
     use crate::ssr::{
         access_token, check_same_origin, client_ip, refresh_token, services, with_status,

@@ -3,7 +3,7 @@ use shared::AppError;
 
 /// Creates an account (a new tenant, or joining one with `code`), signs in and goes to the
 /// dashboard.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn register(
     email: String,
     password: String,

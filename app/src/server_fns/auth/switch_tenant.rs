@@ -3,7 +3,7 @@ use shared::auth::SessionUser;
 use shared::AppError;
 
 /// Makes `tenant_id` the session's current tenant (403 unless the user is a member).
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn switch_tenant(tenant_id: i64) -> Result<SessionUser, AppError> {
     use crate::ssr::{access_token, check_same_origin, client_ip, services, with_status};
     with_status(

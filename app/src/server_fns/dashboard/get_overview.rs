@@ -7,7 +7,7 @@ use shared::AppError;
 /// The network overview over a period: the figures, the schematic map (SVG drawn on the
 /// server from the nodes' coordinates) and the district charts. Flat period arguments as in
 /// [`super::get_period`].
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn get_overview(
     range: Option<RangePreset>,
     from: Option<NaiveDate>,

@@ -6,7 +6,7 @@ use shared::AppError;
 /// The dashboard's figures over a period against the period before, and the flow analytics
 /// chart drawing the network's inflow and pressure through it. The arguments are those of
 /// [`shared::period::PeriodQuery`], flat, so that an all-default period encodes (as nothing) and decodes.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn get_period(
     range: Option<RangePreset>,
     from: Option<NaiveDate>,

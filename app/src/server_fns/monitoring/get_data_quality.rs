@@ -3,7 +3,7 @@ use shared::quality::DataQualityReport;
 use shared::AppError;
 
 /// The newest data quality report of the current tenant (none before the first run).
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn get_data_quality() -> Result<Option<DataQualityReport>, AppError> {
     use crate::ssr::{caller, services, with_status};
     with_status(

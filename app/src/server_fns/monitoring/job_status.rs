@@ -4,7 +4,7 @@ use shared::AppError;
 
 /// The jobs and their last runs for admins; `None` for other roles (the monitoring page is
 /// for everyone, job details only for admins).
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn job_status() -> Result<Option<Vec<JobInfo>>, AppError> {
     use crate::ssr::{caller, services, with_status};
     use shared::Role;

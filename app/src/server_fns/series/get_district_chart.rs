@@ -11,7 +11,7 @@ pub const DEMAND_FORECAST_HOURS: u32 = 48;
 /// summed hourly flow), the next two days forecast with their interval, and the next day's
 /// expected volume and peak. A district whose forecast cannot be made yet (too little
 /// history) still gets its measured week, with the reason.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn get_district_chart(district_id: i64) -> Result<DistrictDemandChart, AppError> {
     use crate::ssr::{caller, services, with_status};
     use shared::forecast::DemandOutlook;

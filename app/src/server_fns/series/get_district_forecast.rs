@@ -4,7 +4,7 @@ use shared::AppError;
 
 /// The demand forecast of a district (its inlet meters' summed flow), `horizon` hours ahead,
 /// for the current tenant.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn get_district_forecast(
     district_id: i64,
     horizon: u32,

@@ -3,7 +3,7 @@ use shared::forecast::Forecast;
 use shared::{AppError, Metric};
 
 /// The forecast of a node's metric, `horizon` hours ahead, for the current tenant.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn get_forecast(
     node_id: i64,
     metric: Metric,

@@ -4,7 +4,7 @@ use shared::AppError;
 
 /// A node's metric over a range with its forecast (`forecast_hours` ahead, 0 for none) and
 /// the incidents that touched it, plus the ECharts option drawing them.
-#[server]
+#[server(output = crate::resource::Wire)]
 pub async fn get_node_chart(
     query: SeriesQuery,
     forecast_hours: u32,
