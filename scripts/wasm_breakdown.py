@@ -150,7 +150,7 @@ def main():
     print(f"{path}: {len(functions)} functions, code {total:,} B")
     by_crate = Counter()
     for size, name in functions:
-        m = re.search(r"[A-Za-z_][A-Za-z0-9_]*", name)
+        m = re.search(r"[A-Za-z][A-Za-z0-9_]*", re.sub(r"^(_|<|&|mut |dyn )+", "", name))
         by_crate[m.group() if m else "?"] += size
     print("\nby crate (first named in the function's path):")
     for crate, size in by_crate.most_common(20):

@@ -42,9 +42,18 @@ pub fn Header(user: SessionUser, tenants: Vec<TenantMembership>) -> impl IntoVie
                     {user.display_name.clone()}
                     <small class="muted">" · " {user.role.as_str()}</small>
                 </a>
-                <ActionForm action=logout>
+                // A plain form (see TenantSwitcher): works without JavaScript, and with it
+                // signs out through the action, which follows the server's redirect.
+                <form
+                    method="post"
+                    action={<Logout as server_fn::ServerFn>::PATH}
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        logout.dispatch(Logout {});
+                    }
+                >
                     <button class="btn btn-ghost" type="submit">"Sign out"</button>
-                </ActionForm>
+                </form>
             </div>
         </header>
     }

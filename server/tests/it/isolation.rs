@@ -191,7 +191,7 @@ fn assert_clean_text(what: &str, text: &str) {
         "{what} leaked B's node name: {text}"
     );
     assert!(
-        !contains_number(&text, "7.777"),
+        !contains_number(text, "7.777"),
         "{what} leaked B's readings: {text}"
     );
     assert!(
