@@ -166,14 +166,16 @@ fn Gauge(
     testid: &'static str,
 ) -> impl IntoView {
     let f = share.unwrap_or(0.0).clamp(0.0, 1.0);
-    let angle = std::f64::consts::PI * (1.0 - f);
-    let (x, y) = (60.0 + 48.0 * angle.cos(), 60.0 - 48.0 * angle.sin());
-    let arc = format!("M 12 60 A 48 48 0 0 1 {x:.2} {y:.2}");
+    // The fill is the track's own arc, dashed to the share of its length (`pathLength`):
+    // no trigonometry, so the wasm carries no sine or cosine.
+    let dash = format!("{:.1} 100", 100.0 * f);
     view! {
         <div class=format!("gauge {grade}") data-testid=testid role="group" aria-label=label>
             <svg viewBox="0 0 120 68" aria-hidden="true">
                 <path class="gauge-track" d="M 12 60 A 48 48 0 0 1 108 60" />
-                {(f > 0.0).then(|| view! { <path class="gauge-fill" d=arc /> })}
+                {(f > 0.0).then(|| view! {
+                    <path class="gauge-fill" d="M 12 60 A 48 48 0 0 1 108 60" pathLength="100" stroke-dasharray=dash />
+                })}
             </svg>
             <span class="gauge-value" data-testid=format!("{testid}-value")>{value}</span>
             <span class="gauge-label">{label}</span>
