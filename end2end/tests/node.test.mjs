@@ -44,6 +44,9 @@ test("the node page charts the history and the forecast band, and its range foll
   await page.locator("tr[data-node=F01] a").click();
   await page.waitForURL(/\/nodes\/\d+$/);
   const id = Number(new URL(page.url()).pathname.split("/").pop());
+  // A page built in the browser lets ECharts draw at once; the SVG chart is the server's
+  // first paint (and the picture without JavaScript), so load the page itself to read it.
+  await page.reload();
   // (The server-rendered SVG is hidden once ECharts has drawn: attached, not visible.)
   await page.getByTestId("node-chart").waitFor({ state: "attached" });
   assert.match(await page.getByTestId("node-title").textContent(), /^F01 · /);

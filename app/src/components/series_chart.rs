@@ -1,6 +1,8 @@
 //! A time-series chart drawn as SVG on the server (first paint with real data, no script
 //! needed, works offline): the history as a line, the forecast as a dashed line inside its
 //! shaded prediction interval, a "now" rule between them, and labelled axes with the unit.
+// Drawn on the server only (see `SeriesFallback`); the browser build never calls it.
+#![cfg_attr(not(feature = "ssr"), allow(dead_code))]
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -90,6 +92,42 @@ fn points(xy: impl Iterator<Item = (f64, f64)>) -> String {
         .join(" ")
 }
 
+/// The chart for the server-rendered page, under an interactive ECharts chart: the SVG of
+/// [`SeriesChart`], drawn on the server and inserted as markup. Hydration keeps the server's
+/// markup as it is, and when the page is built in the browser (a later navigation) ECharts
+/// draws at once, so the browser never needs the SVG code: the wasm bundle carries none of
+/// it. A chart without any point says so on both sides.
+#[component]
+pub fn SeriesFallback(
+    metric: Metric,
+    history: Vec<SeriesPoint>,
+    forecast: Vec<ForecastPoint>,
+    /// Where history ends and the forecast begins.
+    now: DateTime<Utc>,
+    /// Spoken description of the chart.
+    label: String,
+) -> impl IntoView {
+    if history.is_empty() && forecast.is_empty() {
+        return empty().into_any();
+    }
+    #[cfg(feature = "ssr")]
+    let svg = view! { <SeriesChart metric history forecast now label /> }.to_html();
+    #[cfg(not(feature = "ssr"))]
+    let svg = {
+        let _ = (metric, history, forecast, now, label);
+        String::new()
+    };
+    view! { <div class="chart-svg" inner_html=svg></div> }.into_any()
+}
+
+fn empty() -> impl IntoView {
+    view! {
+        <p class="empty" data-testid="chart-empty">
+            "No readings of this metric in the range. Choose a longer range or another metric."
+        </p>
+    }
+}
+
 /// The history of `metric` and, when given, its forecast with the prediction interval.
 #[component]
 pub fn SeriesChart(
@@ -102,12 +140,7 @@ pub fn SeriesChart(
     label: String,
 ) -> impl IntoView {
     let Some(scale) = Scale::fit(&history, &forecast) else {
-        return view! {
-            <p class="empty" data-testid="chart-empty">
-                "No readings of this metric in the range. Choose a longer range or another metric."
-            </p>
-        }
-        .into_any();
+        return empty().into_any();
     };
     let line = points(history.iter().map(|p| (scale.x(p.ts), scale.y(p.value))));
     let band = points(
@@ -226,5 +259,35 @@ mod tests {
         assert_eq!(s.t_ticks().first(), Some(&at(0)));
         assert_eq!(s.t_ticks().last(), Some(&at(30)));
         assert_eq!(Scale::fit(&[], &[]), None);
+    }
+
+    #[test]
+    fn the_server_inserts_the_drawn_svg_and_an_empty_chart_says_so() {
+        let owner = Owner::new();
+        owner.set();
+        let history: Vec<SeriesPoint> = (0..3)
+            .map(|h| SeriesPoint {
+                ts: at(h),
+                value: 2.0 + h as f64,
+                min: None,
+                max: None,
+            })
+            .collect();
+        let drawn = view! {
+            <SeriesFallback metric=Metric::Pressure history forecast=Vec::new() now=at(2) label="P".into() />
+        }
+        .to_html();
+        assert!(
+            drawn.starts_with(r#"<div class="chart-svg"><figure"#),
+            "{drawn}"
+        );
+        assert!(drawn.contains(r#"class="chart-history""#), "{drawn}");
+        assert!(drawn.contains(r#"data-history-points="3""#), "{drawn}");
+        let empty = view! {
+            <SeriesFallback metric=Metric::Pressure history=Vec::new() forecast=Vec::new() now=at(0) label="P".into() />
+        }
+        .to_html();
+        assert!(empty.contains(r#"data-testid="chart-empty""#), "{empty}");
+        assert!(!empty.contains("<svg"), "{empty}");
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::components::echart::EChart;
 use crate::components::error_box::ErrorBox;
-use crate::components::series_chart::SeriesChart;
+use crate::components::series_chart::SeriesFallback;
 use crate::components::when;
 use crate::server_fns::anomalies::{get_incident, ActOnIncident};
 use crate::server_fns::auth::current_user;
@@ -179,7 +179,7 @@ fn SensorChart(sensor: AffectedSensor, chart: Result<NodeChart, AppError>) -> im
             let now = c.series.points.last().map_or(c.series.to, |p| p.ts);
             view! {
                 <EChart option=c.option label=label.clone()>
-                    <SeriesChart metric history=c.series.points forecast=Vec::new() now label />
+                    <SeriesFallback metric history=c.series.points forecast=Vec::new() now label />
                 </EChart>
                 <p><a href=format!("/nodes/{node}?metric={}&range=7d", c.series.metric.as_str())>"Open the node"</a></p>
             }

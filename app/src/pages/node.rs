@@ -3,7 +3,7 @@
 
 use crate::components::echart::EChart;
 use crate::components::error_box::ErrorBox;
-use crate::components::series_chart::SeriesChart;
+use crate::components::series_chart::SeriesFallback;
 use crate::components::when;
 use crate::server_fns::dashboard::get_summary;
 use crate::server_fns::series::get_node_chart;
@@ -196,7 +196,7 @@ fn NodeView(data: NodeData) -> impl IntoView {
         <section class="card">
             <h2>{metric.label()} " (" {metric.unit()} ")"</h2>
             <EChart option label=label.clone()>
-                <SeriesChart metric history=series.points.clone() forecast=points now=last_reading label />
+                <SeriesFallback metric history=series.points.clone() forecast=points now=last_reading label />
             </EChart>
             <p class="muted" data-testid="forecast-note">{note}</p>
             <IncidentList incidents />

@@ -4,7 +4,7 @@
 
 use crate::components::echart::EChart;
 use crate::components::error_box::ErrorBox;
-use crate::components::series_chart::SeriesChart;
+use crate::components::series_chart::SeriesFallback;
 use crate::components::when;
 use crate::server_fns::dashboard::get_period;
 use leptos::prelude::*;
@@ -239,7 +239,7 @@ fn PeriodFigures(view: PeriodView) -> impl IntoView {
         </div>
         <h2>"Flow analytics"</h2>
         <EChart option label=label.clone()>
-            <SeriesChart metric=Metric::FlowRate history forecast=Vec::new() now=last label />
+            <SeriesFallback metric=Metric::FlowRate history forecast=Vec::new() now=last label />
         </EChart>
     }
 }
