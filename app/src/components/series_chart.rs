@@ -1,7 +1,7 @@
 //! A time-series chart drawn as SVG on the server (first paint with real data, no script
 //! needed, works offline): the history as a line, the forecast as a dashed line inside its
 //! shaded prediction interval, a "now" rule between them, and labelled axes with the unit.
-// Drawn on the server only (see `SeriesFallback`); the browser build never calls it.
+// Drawn on the server only (see `SeriesFallback`); the browser build never calls `draw`.
 #![cfg_attr(not(feature = "ssr"), allow(dead_code))]
 
 use chrono::{DateTime, Utc};
@@ -93,7 +93,7 @@ fn points(xy: impl Iterator<Item = (f64, f64)>) -> String {
 }
 
 /// The chart for the server-rendered page, under an interactive ECharts chart: the SVG of
-/// [`SeriesChart`], drawn on the server and inserted as markup. Hydration keeps the server's
+/// [`draw`], drawn on the server and inserted as markup. Hydration keeps the server's
 /// markup as it is, and when the page is built in the browser (a later navigation) ECharts
 /// draws at once, so the browser never needs the SVG code: the wasm bundle carries none of
 /// it. A chart without any point says so on both sides.
@@ -111,7 +111,7 @@ pub fn SeriesFallback(
         return empty().into_any();
     }
     #[cfg(feature = "ssr")]
-    let svg = view! { <SeriesChart metric history forecast now label /> }.to_html();
+    let svg = draw(metric, history, forecast, now, label).to_html();
     #[cfg(not(feature = "ssr"))]
     let svg = {
         let _ = (metric, history, forecast, now, label);
@@ -128,17 +128,15 @@ fn empty() -> impl IntoView {
     }
 }
 
-/// The history of `metric` and, when given, its forecast with the prediction interval.
-#[component]
-pub fn SeriesChart(
+/// The SVG: the history of `metric` and, when given, its forecast with the prediction
+/// interval (the arguments are [`SeriesFallback`]'s).
+fn draw(
     metric: Metric,
     history: Vec<SeriesPoint>,
     forecast: Vec<ForecastPoint>,
-    /// Where history ends and the forecast begins.
     now: DateTime<Utc>,
-    /// Spoken description of the chart.
     label: String,
-) -> impl IntoView {
+) -> AnyView {
     let Some(scale) = Scale::fit(&history, &forecast) else {
         return empty().into_any();
     };
