@@ -62,7 +62,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/anomalies") view={Lazy::<Anomalies>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/anomalies/:id") view={Lazy::<Incident>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/nodes/:id") view={Lazy::<Node>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/admin") view={Lazy::<Admin>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view={Lazy::<AdminPeople>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/keys") view={Lazy::<AdminKeys>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/jobs") view={Lazy::<AdminJobs>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view={Lazy::<AdminAudit>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/account") view={Lazy::<Account>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/test") view={Lazy::<Diagnostics>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
@@ -110,8 +113,14 @@ lazy_page!(/// `/anomalies/:id`: one incident.
     Incident => pages::incident::IncidentPage);
 lazy_page!(/// `/nodes/:id`: one node's chart.
     Node => pages::node::NodePage);
-lazy_page!(/// `/admin`: tenant administration.
-    Admin => pages::admin::AdminPage);
+lazy_page!(/// `/admin`: members and invitations.
+    AdminPeople => pages::admin::people::PeoplePage);
+lazy_page!(/// `/admin/keys`: API keys.
+    AdminKeys => pages::admin::keys::ApiKeysPage);
+lazy_page!(/// `/admin/jobs`: background jobs.
+    AdminJobs => pages::admin::jobs::JobsPage);
+lazy_page!(/// `/admin/audit`: the audit log.
+    AdminAudit => pages::admin::audit::AuditPage);
 lazy_page!(/// `/account`: the person's tenants.
     Account => pages::account::AccountPage);
 lazy_page!(/// `/test`: diagnostics.

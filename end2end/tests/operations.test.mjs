@@ -69,13 +69,21 @@ test("an admin creates an invitation code on the administration page", async () 
   await page.getByRole("link", { name: "Administration" }).click();
   await page.waitForURL(`${BASE_URL}/admin`);
   await page.getByTestId("members").waitFor();
-  await page.getByTestId("jobs").waitFor();
   await page.waitForLoadState("networkidle");
   await page.getByTestId("create-invitation").click();
   const code = page.getByTestId("invitation-code");
   await code.waitFor({ timeout: 10_000 });
   assert.match(await code.textContent(), /Code for a new operator: \S{10,}/);
   await screenshot(page, "admin");
+  // The other administration pages load on demand, through the tabs.
+  await page.getByRole("link", { name: "Background jobs" }).click();
+  await page.waitForURL(`${BASE_URL}/admin/jobs`);
+  await page.getByTestId("jobs").waitFor();
+  assert.ok((await page.getByTestId("job-row").count()) >= 5, "the jobs are listed");
+  await page.getByRole("link", { name: "Audit log" }).click();
+  await page.waitForURL(`${BASE_URL}/admin/audit`);
+  await page.getByTestId("audit").waitFor();
+  await screenshot(page, "admin-audit");
   assert.deepEqual(problems, []);
   await context.close();
 });

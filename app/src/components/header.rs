@@ -9,6 +9,18 @@ pub fn Header(user: SessionUser, tenants: Vec<TenantMembership>) -> impl IntoVie
     let logout = ServerAction::<Logout>::new();
     // Only admins get the link; the page and every action check the role again.
     let is_admin = user.role == shared::Role::Admin;
+    // The page the visitor is on, marked in the navigation (`/admin/jobs` is under
+    // Administration, `/anomalies/7` under Incidents).
+    let pathname = leptos_router::hooks::use_location().pathname;
+    let current = move |href: &'static str| {
+        let path = pathname.get();
+        let here = if href == "/" {
+            path == "/"
+        } else {
+            path == href || path.starts_with(&format!("{href}/"))
+        };
+        here.then_some("page")
+    };
     view! {
         <header class="topbar">
             <a class="brand" href="/">
@@ -16,13 +28,13 @@ pub fn Header(user: SessionUser, tenants: Vec<TenantMembership>) -> impl IntoVie
                 "Roccavina Water"
             </a>
             <nav class="nav" aria-label="Pages">
-                <a href="/">"Dashboard"</a>
-                <a href="/enhanced-overview">"Network"</a>
-                <a href="/monitoring">"Monitoring"</a>
-                <a href="/anomalies">"Incidents"</a>
+                <a href="/" aria-current=move || current("/")>"Dashboard"</a>
+                <a href="/enhanced-overview" aria-current=move || current("/enhanced-overview")>"Network"</a>
+                <a href="/monitoring" aria-current=move || current("/monitoring")>"Monitoring"</a>
+                <a href="/anomalies" aria-current=move || current("/anomalies")>"Incidents"</a>
                 <Show when=move || is_admin>
-                    <a href="/admin">"Administration"</a>
-                    <a href="/test">"Diagnostics"</a>
+                    <a href="/admin" aria-current=move || current("/admin")>"Administration"</a>
+                    <a href="/test" aria-current=move || current("/test")>"Diagnostics"</a>
                 </Show>
             </nav>
             <TenantSwitcher current=user.tenant.clone() memberships=tenants />

@@ -191,37 +191,65 @@ async fn a_member_leaves_a_tenant_but_never_their_last_or_as_its_last_admin() {
 }
 
 #[tokio::test]
-async fn the_admin_page_renders_for_admins_and_explains_itself_to_others() {
+async fn the_admin_pages_render_for_admins_and_explain_themselves_to_others() {
     let t = TestDb::sqlite().await;
     let (state, demo) = state_with_demo(&t.db).await;
     let app = server::web::app(state);
-    let page = |token: &str| {
-        Request::get("/admin")
+    let page = |path: &str, token: &str| {
+        Request::get(path)
             .header(header::COOKIE, format!("rw_access={token}"))
             .header(header::ACCEPT, "text/html")
             .body(Body::empty())
             .unwrap()
     };
     let admin = login_token(&app).await;
-    let reply = send(&app, page(&admin)).await;
-    assert_eq!(reply.status, StatusCode::OK);
-    let html = reply.text();
-    for expected in [
-        "Members",
-        "Demo administrator",
-        "Background jobs",
-        "realtime_sync",
-        "Audit log",
-        "API keys",
-    ] {
-        assert!(html.contains(expected), "{expected} missing");
-    }
     let viewer = token_for_role(&app, &t.db, demo.tenant_id, "viewer").await;
-    let html = send(&app, page(&viewer)).await.text();
-    assert!(html.contains("<p>not allowed</p>"), "a viewer is told why");
-    assert!(!html.contains("realtime_sync"));
-    assert!(
-        !html.contains(">Administration</a>"),
-        "no admin link for viewers"
-    );
+    // Each administration page: what an admin sees there, and what only an admin may see.
+    let pages = [
+        (
+            "/admin",
+            "data-testid=\"members\"",
+            "data-testid=\"create-invitation\"",
+        ),
+        ("/admin/keys", "No API keys yet", "No API keys yet"),
+        ("/admin/jobs", "realtime_sync", "realtime_sync"),
+        ("/admin/audit", "<td>login</td>", "<td>login</td>"),
+    ];
+    for (path, expected, admins_only) in pages {
+        let reply = send(&app, page(path, &admin)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        let html = reply.text();
+        assert!(html.contains(expected), "{path}: {expected} missing");
+        // The tabs lead to every other page, the current one marked.
+        for (href, _, _) in pages {
+            assert!(
+                html.contains(&format!("href=\"{href}\"")),
+                "{path}: no tab {href}"
+            );
+        }
+        assert!(
+            html.contains(&format!(
+                "href=\"{path}\" aria-current=\"page\" class=\"tab\""
+            )),
+            "{path} is not the current tab"
+        );
+        assert!(
+            html.contains("<a href=\"/admin\" aria-current=\"page\">Administration</a>"),
+            "{path}: Administration is not marked as the current page in the header"
+        );
+
+        let html = send(&app, page(path, &viewer)).await.text();
+        assert!(
+            html.contains("<p>not allowed</p>"),
+            "{path}: a viewer is told why"
+        );
+        assert!(
+            !html.contains(admins_only),
+            "{path} shows a viewer {admins_only}"
+        );
+        assert!(
+            !html.contains(">Administration</a>"),
+            "no admin link for viewers"
+        );
+    }
 }
