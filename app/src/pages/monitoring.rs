@@ -6,12 +6,13 @@ use crate::components::error_box::ErrorBox;
 use crate::server_fns::dashboard::get_summary;
 use crate::server_fns::monitoring::{get_data_quality, job_status};
 use chrono::{DateTime, Duration, Utc};
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use shared::anomaly::{AnomalyKind, Severity};
 use shared::dashboard::DashboardSummary;
-use shared::live::LiveEvent;
 use shared::quality::DataQualityReport;
-use shared::AppError;
+use shared::{AppError, Metric};
 use std::collections::HashMap;
 
 /// Events kept on screen.
@@ -27,7 +28,6 @@ fn clock(at: DateTime<Utc>) -> String {
 /// One line of the live feed.
 #[derive(Clone, Debug, PartialEq)]
 struct FeedLine {
-    id: u64,
     at: DateTime<Utc>,
     text: String,
 }
@@ -55,16 +55,21 @@ pub fn MonitoringPage() -> impl IntoView {
         <div class="admin-grid">
             <section class="card" aria-labelledby="feed-title">
                 <h2 id="feed-title">"Arriving now"</h2>
-                <Show
-                    when=move || !feed.get().is_empty()
-                    fallback=|| view! { <p class="empty">"Waiting for new readings… they appear here as soon as they are stored."</p> }
-                >
-                    <ul class="feed" data-testid="live-feed">
-                        <For each=move || feed.get() key=|l| l.id let:line>
-                            <li><time>{clock(line.at)}</time> " " {line.text}</li>
-                        </For>
-                    </ul>
-                </Show>
+                // Drawn again whole at each event (at most 30 lines): cheaper in code than a
+                // keyed list.
+                {move || {
+                    let lines = feed.get();
+                    if lines.is_empty() {
+                        return Either::Left(view! {
+                            <p class="empty">"Waiting for new readings… they appear here as soon as they are stored."</p>
+                        });
+                    }
+                    let items = lines
+                        .into_iter()
+                        .map(|line| view! { <li><time>{clock(line.at)}</time> " " {line.text}</li> })
+                        .collect_view();
+                    Either::Right(view! { <ul class="feed" data-testid="live-feed">{items}</ul> })
+                }}
             </section>
             <section class="card" aria-labelledby="quiet-title">
                 <h2 id="quiet-title">"Quiet sensors"</h2>
@@ -205,20 +210,79 @@ fn QualityReport(report: DataQualityReport) -> impl IntoView {
     .into_any()
 }
 
+/// What the feed shows of a live event ([`LiveEvent`], as the server sends it in JSON).
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+enum FeedEvent {
+    Readings {
+        count: u64,
+        /// Node id, metric and value of the newest points.
+        latest: Vec<(i64, Metric, f64)>,
+    },
+    Incident {
+        kind: AnomalyKind,
+        severity: Severity,
+        node: Option<String>,
+        district: Option<String>,
+    },
+    JobRun {
+        job: String,
+        status: String,
+    },
+}
+
+/// A JSON object as the page reads it: the browser's `JSON.parse` result in the wasm (so the
+/// wasm carries no JSON decoder), `serde_json`'s value in the tests.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+trait JsonObject: Sized {
+    fn text(&self, key: &str) -> Option<String>;
+    fn number(&self, key: &str) -> Option<f64>;
+    fn items(&self, key: &str) -> Vec<Self>;
+}
+
+/// Reads the fields of a live event the feed shows; `None` for an event it does not know.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn feed_event<O: JsonObject>(event: &O) -> Option<FeedEvent> {
+    Some(match event.text("type")?.as_str() {
+        "readings" => FeedEvent::Readings {
+            count: event.number("count")? as u64,
+            latest: event
+                .items("latest")
+                .iter()
+                .filter_map(|p| {
+                    let metric = p.text("metric")?.parse().ok()?;
+                    Some((p.number("node_id")? as i64, metric, p.number("value")?))
+                })
+                .collect(),
+        },
+        "incident" => FeedEvent::Incident {
+            kind: AnomalyKind::parse(&event.text("kind")?)?,
+            severity: Severity::parse(&event.text("severity")?)?,
+            node: event.text("node"),
+            district: event.text("district"),
+        },
+        "job_run" => FeedEvent::JobRun {
+            job: event.text("job")?,
+            status: event.text("status")?,
+        },
+        _ => return None,
+    })
+}
+
 /// One line of text for a live event (used by the browser's event stream).
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-fn describe(event: &LiveEvent, names: &HashMap<i64, String>) -> String {
+fn describe(event: &FeedEvent, names: &HashMap<i64, String>) -> String {
     match event {
-        LiveEvent::Readings { count, latest } => {
+        FeedEvent::Readings { count, latest } => {
             let shown: Vec<String> = latest
                 .iter()
                 .take(4)
-                .map(|p| {
+                .map(|&(node_id, metric, value)| {
                     let name = names
-                        .get(&p.node_id)
+                        .get(&node_id)
                         .cloned()
-                        .unwrap_or_else(|| format!("node {}", p.node_id));
-                    format!("{name} {}", p.metric.format(p.value))
+                        .unwrap_or_else(|| format!("node {node_id}"));
+                    format!("{name} {}", metric.format(value))
                 })
                 .collect();
             let more = latest.len().saturating_sub(4);
@@ -233,13 +297,12 @@ fn describe(event: &LiveEvent, names: &HashMap<i64, String>) -> String {
                 }
             )
         }
-        LiveEvent::JobRun { job, status, .. } => format!("job {job} {status}"),
-        LiveEvent::Incident {
+        FeedEvent::JobRun { job, status } => format!("job {job} {status}"),
+        FeedEvent::Incident {
             kind,
             severity,
             node,
             district,
-            ..
         } => format!(
             "{} incident ({}){}{}",
             kind.label(),
@@ -265,6 +328,27 @@ fn node_names(summary: Option<Result<DashboardSummary, AppError>>) -> HashMap<i6
 }
 
 #[cfg(feature = "hydrate")]
+impl JsonObject for wasm_bindgen::JsValue {
+    fn text(&self, key: &str) -> Option<String> {
+        js_sys::Reflect::get(self, &wasm_bindgen::JsValue::from_str(key))
+            .ok()?
+            .as_string()
+    }
+    fn number(&self, key: &str) -> Option<f64> {
+        js_sys::Reflect::get(self, &wasm_bindgen::JsValue::from_str(key))
+            .ok()?
+            .as_f64()
+    }
+    fn items(&self, key: &str) -> Vec<Self> {
+        js_sys::Reflect::get(self, &wasm_bindgen::JsValue::from_str(key))
+            .ok()
+            .filter(js_sys::Array::is_array)
+            .map(|list| js_sys::Array::from(&list).iter().collect())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(feature = "hydrate")]
 fn start_stream(
     feed: RwSignal<Vec<FeedLine>>,
     status: RwSignal<&'static str>,
@@ -273,25 +357,26 @@ fn start_stream(
     use send_wrapper::SendWrapper;
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
+
     Effect::new(move |_| {
         let Ok(source) = web_sys::EventSource::new("/api/v1/events") else {
             status.set("reconnecting");
             return;
         };
-        let counter = std::cell::Cell::new(0u64);
         let on_event =
             Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |msg: web_sys::MessageEvent| {
                 let Some(data) = msg.data().as_string() else {
                     return;
                 };
-                let Ok(event) = serde_json::from_str::<LiveEvent>(&data) else {
+                let Some(event) = js_sys::JSON::parse(&data)
+                    .ok()
+                    .and_then(|value| feed_event(&value))
+                else {
                     return;
                 };
                 // Only the feed signal (outside every Suspense boundary) changes: refetching a
                 // resource here could land while its section is still hydrating.
-                counter.set(counter.get() + 1);
                 let line = FeedLine {
-                    id: counter.get(),
                     at: Utc::now(),
                     text: describe(&event, &node_names(summary.get_untracked())),
                 };
@@ -324,32 +409,102 @@ fn start_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::live::LatestPoint;
-    use shared::Metric;
+    use shared::live::{LatestPoint, LiveEvent};
+
+    impl JsonObject for serde_json::Value {
+        fn text(&self, key: &str) -> Option<String> {
+            self.get(key)?.as_str().map(str::to_owned)
+        }
+        fn number(&self, key: &str) -> Option<f64> {
+            self.get(key)?.as_f64()
+        }
+        fn items(&self, key: &str) -> Vec<Self> {
+            self.get(key)
+                .and_then(|v| v.as_array().cloned())
+                .unwrap_or_default()
+        }
+    }
+
+    /// The event as the page reads it from the server's JSON.
+    fn read(event: &LiveEvent) -> Option<FeedEvent> {
+        feed_event(&serde_json::to_value(event).unwrap())
+    }
 
     #[test]
-    fn events_read_as_sentences_with_node_names() {
+    fn events_sent_by_the_server_read_as_sentences_with_node_names() {
         let names = HashMap::from([(3, "Logger Via Roma".to_owned())]);
         let at: DateTime<Utc> = "2026-03-01T00:00:00Z".parse().unwrap();
-        let point = |node_id| LatestPoint {
+        let point = |node_id, metric, value| LatestPoint {
             node_id,
-            metric: Metric::Pressure,
+            metric,
             ts: at,
-            value: 3.25,
+            value,
         };
         let event = LiveEvent::Readings {
             count: 7,
-            latest: vec![point(3), point(9)],
+            latest: vec![
+                point(3, Metric::Pressure, 3.25),
+                point(9, Metric::FlowRate, 12.5),
+            ],
         };
+        let read_back = read(&event).unwrap();
         assert_eq!(
-            describe(&event, &names),
-            "7 readings stored: Logger Via Roma 3.25 bar, node 9 3.25 bar"
+            read_back,
+            FeedEvent::Readings {
+                count: 7,
+                latest: vec![(3, Metric::Pressure, 3.25), (9, Metric::FlowRate, 12.5)]
+            }
+        );
+        assert_eq!(
+            describe(&read_back, &names),
+            "7 readings stored: Logger Via Roma 3.25 bar, node 9 12.5 L/s"
         );
         let job = LiveEvent::JobRun {
             job: "data_quality".into(),
             run_id: 1,
             status: "failed".into(),
         };
-        assert_eq!(describe(&job, &names), "job data_quality failed");
+        assert_eq!(
+            describe(&read(&job).unwrap(), &names),
+            "job data_quality failed"
+        );
+        let incident = LiveEvent::Incident {
+            kind: AnomalyKind::Leak,
+            severity: Severity::Critical,
+            node: Some("P-204".into()),
+            district: None,
+            detected_at: at,
+            explanation: "pressure fell at 3 sensors".into(),
+        };
+        assert_eq!(
+            describe(&read(&incident).unwrap(), &names),
+            format!("{} incident (critical) at P-204", AnomalyKind::Leak.label())
+        );
+    }
+
+    #[test]
+    fn unknown_or_incomplete_events_are_skipped() {
+        let value = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+        assert_eq!(feed_event(&value(r#"{"type":"maintenance"}"#)), None);
+        assert_eq!(feed_event(&value(r#"{"type":"job_run","job":"x"}"#)), None);
+        assert_eq!(
+            feed_event(&value(
+                r#"{"type":"incident","kind":"meteor","severity":"info"}"#
+            )),
+            None
+        );
+        // A point with an unknown metric is left out, the others stay.
+        let event = value(
+            r#"{"type":"readings","count":2,"latest":[
+                {"node_id":1,"metric":"pressure","value":2.5,"ts":"2026-03-01T00:00:00Z"},
+                {"node_id":2,"metric":"salinity","value":9,"ts":"2026-03-01T00:00:00Z"}]}"#,
+        );
+        assert_eq!(
+            feed_event(&event),
+            Some(FeedEvent::Readings {
+                count: 2,
+                latest: vec![(1, Metric::Pressure, 2.5)]
+            })
+        );
     }
 }
