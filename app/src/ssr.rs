@@ -525,7 +525,12 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             let code = http::StatusCode::from_u16(error.status_code())
                 .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-            response.set_status(code);
+            // A page that sends the visitor elsewhere (sign-in) keeps its redirect, whichever
+            // of its server calls finished first.
+            let mut parts = response.0.write().unwrap_or_else(|e| e.into_inner());
+            if !parts.status.is_some_and(|s| s.is_redirection()) {
+                parts.status = Some(code);
+            }
         }
     }
     result

@@ -28,26 +28,47 @@ async fn anonymous_visitors_are_sent_to_login_with_the_page_they_wanted() {
     let t = TestDb::sqlite().await;
     let (state, _) = state_with_demo(&t.db).await;
     let app = server::web::app(state);
-    let browser = Request::get("/")
-        .header(header::ACCEPT, "text/html,application/xhtml+xml")
-        .body(Body::empty())
-        .unwrap();
-    let reply = send(&app, browser).await;
-    assert!(
-        reply.status.is_redirection(),
-        "{} {}",
-        reply.status,
-        reply.text()
-    );
-    assert_eq!(reply.headers[header::LOCATION], "/auth/login?next=/");
-    // The redirect's body may carry the page's empty frame (the page renders beside the
-    // header, not inside it), never the tenant's data: its server calls refuse anonymous
-    // callers.
-    for data in ["Roccavina Demo", "Inlet meter", "F01", "node-table"] {
-        assert!(
-            !reply.text().contains(data),
-            "protected content leaked: {data}"
+    // Every signed-in page, whichever of its server calls (refused: 401) finishes first.
+    for path in [
+        "/",
+        "/enhanced-overview",
+        "/monitoring",
+        "/anomalies",
+        "/anomalies/1",
+        "/nodes/1",
+        "/admin",
+        "/admin/keys",
+        "/admin/jobs",
+        "/admin/audit",
+        "/account",
+        "/test",
+    ] {
+        let browser = Request::get(path)
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .body(Body::empty())
+            .unwrap();
+        let reply = send(&app, browser).await;
+        assert_eq!(reply.status, StatusCode::FOUND, "{path}: {}", reply.text());
+        assert_eq!(
+            reply.headers[header::LOCATION],
+            format!("/auth/login?next={path}").as_str(),
+            "{path}"
         );
+        // The redirect's body may carry the page's empty frame (the page renders beside the
+        // header, not inside it), never the tenant's data: its server calls refuse anonymous
+        // callers.
+        for data in [
+            "Roccavina Demo",
+            "Inlet meter",
+            "F01",
+            "node-table",
+            "realtime_sync",
+        ] {
+            assert!(
+                !reply.text().contains(data),
+                "{path}: protected content leaked: {data}"
+            );
+        }
     }
 
     let reply = send(&app, get("/auth/login", None)).await;
