@@ -13,6 +13,38 @@
   };
   const drawn = new WeakMap(); // element -> option text it shows
 
+  // Numbers as people read them: no decimals from 100 up, one from 10, two from 1, three
+  // below; thousands grouped.
+  const number = (v) => {
+    const a = Math.abs(v);
+    const digits = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3;
+    return v.toLocaleString("en-GB", { maximumFractionDigits: digits });
+  };
+  const escape = (text) =>
+    String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const valueOf = (p) => (Array.isArray(p.value) ? p.value[1] : p.value);
+
+  // The axis tooltip: each series' value, rounded; a forecast band (series `band-lower` and
+  // `band-width`, stacked) as one line "95 % interval low – high" instead of its two parts.
+  function axisTooltip(params) {
+    const list = Array.isArray(params) ? params : [params];
+    if (list.length === 0) return "";
+    const lines = [escape(list[0].axisValueLabel ?? "")];
+    const lower = list.find((p) => p.seriesId === "band-lower");
+    for (const p of list) {
+      const v = valueOf(p);
+      if (p.seriesId === "band-lower" || v == null || !Number.isFinite(Number(v))) continue;
+      if (p.seriesId === "band-width") {
+        const low = lower ? Number(valueOf(lower)) : NaN;
+        if (!Number.isFinite(low)) continue;
+        lines.push(`${p.marker}${escape(p.seriesName)} <b>${number(low)} – ${number(low + Number(v))}</b>`);
+        continue;
+      }
+      lines.push(`${p.marker}${escape(p.seriesName)} <b>${number(Number(v))}</b>`);
+    }
+    return lines.join("<br>");
+  }
+
   function draw(el) {
     if (!window.echarts) return;
     const text = el.getAttribute("data-option");
@@ -23,6 +55,9 @@
     } catch (e) {
       console.warn("chart option is not JSON", e);
       return;
+    }
+    for (const tooltip of [].concat(option.tooltip ?? [])) {
+      if (tooltip.trigger === "axis") tooltip.formatter = axisTooltip;
     }
     // Give the container its size before ECharts measures it.
     el.classList.add("ready");

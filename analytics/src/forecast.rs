@@ -344,12 +344,20 @@ pub fn forecast_hourly(
             (at(q).min(0.0), at(1.0 - q).max(0.0))
         })
         .collect();
+    // A series that has never gone below zero (a demand, a level, a concentration) is not
+    // forecast below it, nor is its interval.
+    let floor = if recent.iter().filter(|v| v.is_finite()).all(|v| *v >= 0.0) {
+        0.0
+    } else {
+        f64::NEG_INFINITY
+    };
     let lower = (0..horizon)
-        .map(|h| point[h] + bounds[(n + h) % 24].0)
+        .map(|h| (point[h] + bounds[(n + h) % 24].0).max(floor))
         .collect();
     let upper = (0..horizon)
-        .map(|h| point[h] + bounds[(n + h) % 24].1)
+        .map(|h| (point[h] + bounds[(n + h) % 24].1).max(floor))
         .collect();
+    let point = point.into_iter().map(|v| v.max(floor)).collect();
     Ok((
         Method { weights },
         HourlyForecast {
@@ -405,6 +413,37 @@ mod tests {
                     + 2.0 * ((t as f64) * 1.7).sin()
             })
             .collect()
+    }
+
+    /// Night hours at zero (a pump that rests), noisy days: the spread reaches below zero.
+    fn resting_pump(hours: usize, shift: f64) -> Vec<f64> {
+        let mut state = 7u64;
+        (0..hours)
+            .map(|t| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let noise = ((state >> 33) as f64 / (1u64 << 31) as f64 - 0.5) * 16.0;
+                let h = t % 24;
+                shift + if h < 6 { 0.0 } else { (10.0 + noise).max(0.0) }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_series_never_below_zero_is_not_forecast_below_zero() {
+        let (_, fc) = forecast_hourly(&resting_pump(4 * WEEK, 0.0), 48, 0.95).unwrap();
+        assert!(fc.lower.iter().all(|v| *v >= 0.0), "{:?}", fc.lower);
+        assert!(fc.point.iter().all(|v| *v >= 0.0), "{:?}", fc.point);
+        assert!(fc.lower.iter().zip(&fc.upper).all(|(l, u)| l <= u));
+        // The same series moved down (so it has negative values): its interval does reach
+        // below the moved zero, which is what the floor above cut.
+        let (_, moved) = forecast_hourly(&resting_pump(4 * WEEK, -50.0), 48, 0.95).unwrap();
+        assert!(
+            moved.lower.iter().any(|v| *v < -50.0),
+            "the example never needed the floor: {:?}",
+            moved.lower
+        );
     }
 
     #[test]

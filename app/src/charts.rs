@@ -144,7 +144,9 @@ pub fn district_option(history: &DistrictHistory, forecast: Option<&DistrictFore
 }
 
 /// `chart` with a forecast after it: the interval at `level` as a shaded band (two stacked
-/// series that draw the shading only, not in the legend) and the mean as a dashed line. The
+/// series that draw the shading only, not in the legend; `public/charts.js` shows them in
+/// the tooltip as one "95 % interval a – b" line, by their ids `band-lower` and
+/// `band-width`) and the mean as a dashed line. The
 /// band is cut at `floor`, the lowest value the quantity can take (a flow is never negative;
 /// ECharts also stacks negative values apart from positive ones, which would tear the band).
 fn with_forecast(chart: Chart, tz: Tz, p: &[ForecastPoint], level: f64, floor: f64) -> Chart {
@@ -162,7 +164,8 @@ fn with_forecast(chart: Chart, tz: Tz, p: &[ForecastPoint], level: f64, floor: f
     chart
         .series(
             Line::new()
-                .name("Forecast lower bound")
+                .id("band-lower")
+                .name("Forecast interval")
                 .stack("interval")
                 .show_symbol(false)
                 .line_style(LineStyle::new().opacity(0))
@@ -170,7 +173,8 @@ fn with_forecast(chart: Chart, tz: Tz, p: &[ForecastPoint], level: f64, floor: f
         )
         .series(
             Line::new()
-                .name(format!("Forecast interval width ({:.0} %)", level * 100.0))
+                .id("band-width")
+                .name(format!("{:.0} % interval", level * 100.0))
                 .stack("interval")
                 .show_symbol(false)
                 .line_style(LineStyle::new().opacity(0))
@@ -374,7 +378,11 @@ mod tests {
         assert_eq!(series[0]["data"][0][1].as_f64(), Some(21.5));
         assert_eq!(series[1]["data"][0][1].as_f64(), Some(20.0));
         assert_eq!(series[2]["data"][0][1].as_f64(), Some(5.0));
-        assert_eq!(series[2]["name"], "Forecast interval width (90 %)");
+        assert_eq!(series[2]["name"], "90 % interval");
+        assert_eq!(
+            (&series[1]["id"], &series[2]["id"]),
+            (&"band-lower".into(), &"band-width".into())
+        );
         assert_eq!(series[3]["data"][0][1].as_f64(), Some(22.0));
         assert_eq!(series[1]["data"][1][1].as_f64(), Some(0.0));
         assert_eq!(series[2]["data"][1][1].as_f64(), Some(8.0));

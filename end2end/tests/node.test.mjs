@@ -86,6 +86,20 @@ test("the node page charts the history and the forecast band, and its range foll
   assert.match(option.yAxis[0]?.name ?? option.yAxis.name, /\(L\/s\)$/);
   const first = await inked(page);
   assert.ok(first.inked > first.total / 100, `canvas nearly blank: ${first.inked} of ${first.total}`);
+  // The tooltip over the forecast: its value and the interval as one line, rounded, as the
+  // forecast API gives them (never below zero for a flow that never was).
+  const tip = await page.evaluate(async () => {
+    const el = document.querySelector("[data-testid=echart]");
+    const chart = window.echarts.getInstanceByDom(el);
+    chart.dispatchAction({ type: "showTip", seriesIndex: 3, dataIndex: 10 });
+    await new Promise((r) => setTimeout(r, 300));
+    return el.innerText;
+  });
+  const low = forecast.points[10].lower;
+  assert.ok(low >= 0, `negative lower bound ${low}`);
+  assert.match(tip, /Forecast \d[\d,.]*/);
+  assert.match(tip, /95 % interval \d[\d,.]* – \d[\d,.]*/);
+  assert.doesNotMatch(tip, /lower bound|width|\.\d{4}/, tip);
   // Zoom with the mouse wheel over the plot; export as PNG.
   const box = await canvas.boundingBox();
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
