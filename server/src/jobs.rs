@@ -83,6 +83,13 @@ pub trait Job: Send + Sync {
     fn per_tenant(&self) -> bool {
         true
     }
+    /// Whether the last tick before the server started is run at start-up when no server ran
+    /// it (the server was down, or this is its first start): for daily reports, which would
+    /// otherwise be missing until the next day. Replicas claim that tick like any other, so
+    /// it runs once.
+    fn catches_up(&self) -> bool {
+        false
+    }
     /// Does the work; safe to run twice, and on two replicas at once.
     async fn run(&self, ctx: &JobContext) -> anyhow::Result<JobReport>;
 }

@@ -100,6 +100,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                     }
                 }
             }
+            // …then the daily ticks no server ran (down at the time, or the first start),
+            // on the data just synced.
+            for run in scheduler.catch_up(chrono::Utc::now()) {
+                let _ = run.await;
+            }
         });
         Some(
             state

@@ -43,6 +43,10 @@ impl Job for DataQuality {
         "Checks yesterday's data per sensor: completeness, gaps, stuck and silent sensors"
     }
 
+    fn catches_up(&self) -> bool {
+        true
+    }
+
     async fn run(&self, ctx: &JobContext) -> anyhow::Result<JobReport> {
         let day = (ctx.scheduled_at - Duration::days(1)).date_naive();
         let report = compute(

@@ -210,6 +210,16 @@ impl Scheduler {
         job: Arc<dyn Job>,
         scheduled_at: DateTime<Utc>,
     ) -> anyhow::Result<u64> {
+        self.tick_as(job, scheduled_at, "schedule").await
+    }
+
+    /// [`Scheduler::tick`], recorded in the ledger with `trigger`.
+    async fn tick_as(
+        &self,
+        job: Arc<dyn Job>,
+        scheduled_at: DateTime<Utc>,
+        trigger: &str,
+    ) -> anyhow::Result<u64> {
         let tenants: Vec<i64> = if job.per_tenant() {
             tenants::Entity::find()
                 .select_only()
@@ -223,7 +233,7 @@ impl Scheduler {
         let mut ran = 0;
         for tenant_id in tenants {
             if let Started::Running(_, handle) = self
-                .start_run(job.clone(), tenant_id, scheduled_at, "schedule")
+                .start_run(job.clone(), tenant_id, scheduled_at, trigger)
                 .await?
             {
                 let _ = handle.await;
@@ -259,11 +269,82 @@ impl Scheduler {
         cron.start().await?;
         Ok(cron)
     }
+
+    /// Runs, in the background, the last tick before `now` of every job that
+    /// [catches up](Job::catches_up), for the tenants no server has run it for.
+    pub fn catch_up(&self, now: DateTime<Utc>) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut started = Vec::new();
+        for registered in &self.inner.jobs {
+            let Some(expr) = registered.cron.as_deref() else {
+                continue;
+            };
+            if !registered.job.catches_up() {
+                continue;
+            }
+            let Some(missed) = previous_tick(expr, now) else {
+                tracing::warn!(job = registered.job.name(), cron = expr, "no previous tick");
+                continue;
+            };
+            let (me, job) = (self.clone(), registered.job.clone());
+            started.push(tokio::spawn(async move {
+                match me.tick_as(job.clone(), missed, "catch_up").await {
+                    Ok(0) => {}
+                    Ok(ran) => {
+                        tracing::info!(job = job.name(), tick = %missed, ran, "missed tick run")
+                    }
+                    Err(e) => tracing::error!(job = job.name(), error = %e, "catching up failed"),
+                }
+            }));
+        }
+        started
+    }
+}
+
+/// The last firing time of `cron` (six fields, seconds first, UTC) at or before `now`, named
+/// as its tick.
+pub fn previous_tick(cron: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let schedule = croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .build()
+        .parse(cron)
+        .ok()?;
+    schedule
+        .find_previous_occurrence(&now, true)
+        .ok()
+        .map(tick_of)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_previous_tick_is_the_last_firing_at_or_before_now() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let daily = "0 0 6 * * *";
+        assert_eq!(
+            previous_tick(daily, at("2026-03-01T05:59:59Z")),
+            Some(at("2026-02-28T06:00:00Z"))
+        );
+        assert_eq!(
+            previous_tick(daily, at("2026-03-01T06:00:00Z")),
+            Some(at("2026-03-01T06:00:00Z"))
+        );
+        assert_eq!(
+            previous_tick(daily, at("2026-03-01T18:30:00Z")),
+            Some(at("2026-03-01T06:00:00Z"))
+        );
+        // Weekly, on Sundays (1 March 2026 is a Sunday).
+        assert_eq!(
+            previous_tick("0 0 3 * * Sun", at("2026-03-04T12:00:00Z")),
+            Some(at("2026-03-01T03:00:00Z"))
+        );
+        assert_eq!(
+            previous_tick("0 2/15 * * * *", at("2026-03-01T10:16:40Z")),
+            Some(at("2026-03-01T10:02:00Z"))
+        );
+        assert_eq!(previous_tick("every day", at("2026-03-01T10:00:00Z")), None);
+    }
 
     #[test]
     fn firing_times_round_to_their_minute() {

@@ -50,16 +50,14 @@ fn settings() -> JobSettings {
 }
 
 fn scheduler(db: &sea_orm::DatabaseConnection, job: Arc<dyn Job>, name: &str) -> Scheduler {
+    scheduler_of(db, vec![Registered { job, cron: None }], name)
+}
+
+/// A replica called `name` with `jobs`.
+fn scheduler_of(db: &sea_orm::DatabaseConnection, jobs: Vec<Registered>, name: &str) -> Scheduler {
     let cache: Arc<dyn server::cache::Cache> = Arc::new(MemoryCache::new(100));
     let live = server::live::Live::new(None, server::cache::JsonCache::new(cache.clone()));
-    Scheduler::new(
-        db.clone(),
-        cache,
-        live,
-        settings(),
-        vec![Registered { job, cron: None }],
-        name.into(),
-    )
+    Scheduler::new(db.clone(), cache, live, settings(), jobs, name.into())
 }
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -93,6 +91,97 @@ async fn two_replicas_run_each_tick_exactly_once() {
         assert!(rows
             .iter()
             .all(|r| r.status == "succeeded" && r.finished_at.is_some()));
+    })
+    .await;
+}
+
+/// A daily report: catches up a tick missed while no server ran.
+struct Daily(AtomicU64);
+
+#[async_trait]
+impl Job for Daily {
+    fn name(&self) -> &'static str {
+        "daily"
+    }
+    fn description(&self) -> &'static str {
+        "a daily report"
+    }
+    fn catches_up(&self) -> bool {
+        true
+    }
+    async fn run(&self, _ctx: &JobContext) -> anyhow::Result<JobReport> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(JobReport {
+            rows: 1,
+            detail: String::new(),
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_missed_daily_tick_runs_once_at_start_up_across_replicas_and_restarts() {
+    each_engine(|db| async move {
+        let (_, _demo) = state_with_demo(&db).await;
+        new_tenant(&db, "second").await;
+        let daily = Arc::new(Daily(AtomicU64::new(0)));
+        let frequent = Arc::new(Counting {
+            runs: AtomicU64::new(0),
+            sleep: std::time::Duration::ZERO,
+        });
+        let replica = |name: &str| {
+            let jobs = vec![
+                Registered {
+                    job: daily.clone(),
+                    cron: Some("0 0 6 * * *".into()),
+                },
+                // Not a catching-up job: left to its next tick.
+                Registered {
+                    job: frequent.clone(),
+                    cron: Some("0 */5 * * * *".into()),
+                },
+            ];
+            scheduler_of(&db, jobs, name)
+        };
+        let (a, b) = (replica("replica-a"), replica("replica-b"));
+        let finish = |runs: Vec<tokio::task::JoinHandle<()>>| async move {
+            for run in runs {
+                run.await.unwrap();
+            }
+        };
+        // Two replicas start at 09:00, the 06:00 report never made: one run per tenant.
+        let start = at("2026-03-02T09:00:00Z");
+        let (ra, rb) = (a.catch_up(start), b.catch_up(start));
+        assert_eq!(
+            (ra.len(), rb.len()),
+            (1, 1),
+            "only the daily job catches up"
+        );
+        tokio::join!(finish(ra), finish(rb));
+        assert_eq!(daily.0.load(Ordering::SeqCst), 2);
+        assert_eq!(frequent.runs.load(Ordering::SeqCst), 0);
+        let rows = job_runs::Entity::find()
+            .filter(job_runs::Column::Job.eq("daily"))
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(rows
+            .iter()
+            .all(|r| r.scheduled_at == at("2026-03-02T06:00:00Z")
+                && r.trigger == "catch_up"
+                && r.status == "succeeded"));
+        // A restart the same afternoon: that tick has run, nothing to catch up.
+        finish(a.catch_up(at("2026-03-02T15:00:00Z"))).await;
+        assert_eq!(daily.0.load(Ordering::SeqCst), 2);
+        // Down over the next morning's tick: back at 07:00, that day's report is made.
+        finish(b.catch_up(at("2026-03-03T07:00:00Z"))).await;
+        assert_eq!(daily.0.load(Ordering::SeqCst), 4);
+        // The tick itself, when the timer fires on another replica, is then not run again.
+        let ran = a
+            .tick(daily.clone(), at("2026-03-03T06:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(ran, 0);
     })
     .await;
 }
