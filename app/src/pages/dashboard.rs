@@ -162,7 +162,7 @@ fn SummaryView(summary: DashboardSummary) -> impl IntoView {
             fallback=|| {
                 view! {
                     <p class="empty">
-                        "No nodes yet. Import a nodes CSV or connect a data source to see the network here."
+                        "No nodes yet. Send a nodes CSV (POST /api/v1/nodes, or the server's import command) or connect a data source to see the network here."
                     </p>
                 }
             }

@@ -82,7 +82,7 @@ fn OverviewBody(view: OverviewView) -> impl IntoView {
             {if map_svg.is_empty() {
                 view! {
                     <p class="empty" data-testid="map-empty">
-                        "No node has coordinates yet. Import nodes with lat and lon columns (Administration → Import) to draw the map."
+                        "No node has coordinates yet. Send a nodes CSV with lat and lon columns (POST /api/v1/nodes, or the server's import command) to draw the map."
                     </p>
                 }
                 .into_any()

@@ -363,6 +363,43 @@ async fn data_quality_finds_the_gap_the_stuck_sensor_and_the_silent_one() {
 }
 
 #[tokio::test]
+async fn a_late_run_of_the_daily_report_does_not_call_the_mornings_readings_future() {
+    each_engine(|db| async move {
+        let (_, demo) = state_with_demo(&db).await;
+        // Readings up to 12:00 on the 5th; the 06:00 tick checking the 4th runs only then
+        // (caught up at start-up).
+        let rows = feed::readings_between(
+            &demo,
+            at("2026-03-03T23:00:00Z"),
+            at("2026-03-05T12:00:00Z"),
+        );
+        upsert(&db, demo.tenant_id, &rows).await.unwrap();
+        let quality = scheduler(&db, Arc::new(data_quality::DataQuality), "replica-a");
+        let ran = quality
+            .tick(
+                Arc::new(data_quality::DataQuality),
+                at("2026-03-05T06:00:00Z"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ran, 1);
+        let report = data_quality::stored(&db, demo.tenant_id, None)
+            .await
+            .unwrap()
+            .expect("a report");
+        assert_eq!(report.day, NaiveDate::from_ymd_opt(2026, 3, 4).unwrap());
+        assert_eq!(report.future_readings, 0);
+        assert!(report.worst.iter().all(|s| s.future == 0 && !s.stale));
+        assert!(
+            (report.completeness - 1.0).abs() < 1e-9,
+            "{}",
+            report.completeness
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn admins_list_jobs_and_run_one_for_their_tenant() {
     let t = TestDb::sqlite().await;
     let (state, demo) = state_with_demo(&t.db).await;
