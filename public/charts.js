@@ -29,7 +29,8 @@
   function axisTooltip(params) {
     const list = Array.isArray(params) ? params : [params];
     if (list.length === 0) return "";
-    const lines = [escape(list[0].axisValueLabel ?? "")];
+    // The time to the minute (readings are minutes apart).
+    const lines = [escape(String(list[0].axisValueLabel ?? "").replace(/(\d\d:\d\d):00$/, "$1"))];
     const lower = list.find((p) => p.seriesId === "band-lower");
     for (const p of list) {
       const v = valueOf(p);

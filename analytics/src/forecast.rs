@@ -340,8 +340,12 @@ pub fn forecast_hourly(
                 return (0.0, 0.0);
             }
             e.sort_by(f64::total_cmp);
-            let at = |p: f64| e[((e.len() - 1) as f64 * p).round() as usize];
-            (at(q).min(0.0), at(1.0 - q).max(0.0))
+            // Split-conformal quantiles with the finite-sample correction: the k-th smallest
+            // error with k = ⌈(n + 1)·(1 − q)⌉ (and its mirror), not the plain empirical
+            // quantile, which covers less than `level` on new data.
+            let n = e.len();
+            let k = (((n + 1) as f64 * (1.0 - q)).ceil() as usize).clamp(1, n);
+            (e[n - k].min(0.0), e[k - 1].max(0.0))
         })
         .collect();
     // A series that has never gone below zero (a demand, a level, a concentration) is not
