@@ -356,13 +356,14 @@ pub trait ForecastPort: Send + Sync {
     ) -> Result<shared::forecast::DistrictForecast, AppError>;
 
     /// A district's measured demand over the last `hours` whole hours (404 for another
-    /// tenant's district, a conflict for a district without inlet meters).
+    /// tenant's district, a conflict for a district without inlet meters); `None`: the
+    /// district the network overview lists first, `Ok(None)` when there is none.
     async fn district_history(
         &self,
         caller: &Caller,
-        district_id: i64,
+        district_id: Option<i64>,
         hours: u32,
-    ) -> Result<shared::forecast::DistrictHistory, AppError>;
+    ) -> Result<Option<shared::forecast::DistrictHistory>, AppError>;
 }
 
 /// The administrator's diagnostics.

@@ -19,6 +19,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect,
 };
 use shared::forecast::{
     DemandHour, DistrictForecast, DistrictHistory, Forecast, ForecastPoint, MAX_HORIZON_HOURS,
@@ -418,9 +419,9 @@ impl ForecastPort for ForecastService {
     async fn district_history(
         &self,
         caller: &Caller,
-        district_id: i64,
+        district_id: Option<i64>,
         hours: u32,
-    ) -> Result<DistrictHistory, AppError> {
+    ) -> Result<Option<DistrictHistory>, AppError> {
         caller.require_read()?;
         if hours == 0 || hours as usize > MAX_HISTORY {
             return Err(AppError::validation(
@@ -430,7 +431,13 @@ impl ForecastPort for ForecastService {
         }
         let tenant = caller.tenant.id;
         let scoped = tenant_scope::open(&self.db, tenant).await?;
-        let district = find_district(&scoped, tenant, district_id).await?;
+        let district = match district_id {
+            Some(id) => find_district(&scoped, tenant, id).await?,
+            None => match first_district(&scoped, tenant).await? {
+                Some(d) => d,
+                None => return Ok(None),
+            },
+        };
         let inlets = inlets(&scoped, tenant, &district).await?;
         let now = Utc::now();
         let end = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
@@ -451,12 +458,12 @@ impl ForecastPort for ForecastService {
                 })
                 .collect()
         });
-        Ok(DistrictHistory {
-            district_id,
+        Ok(Some(DistrictHistory {
+            district_id: district.id,
             district: district.name,
             time_zone,
             points,
-        })
+        }))
     }
 }
 
@@ -471,6 +478,34 @@ async fn find_district<C: ConnectionTrait>(
         .await
         .or_internal("reading a district")?
         .ok_or_else(|| AppError::not_found("district"))
+}
+
+/// The district the network overview lists first: by name (byte order, as the overview sorts
+/// them), among those with an active node.
+async fn first_district<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: i64,
+) -> Result<Option<districts::Model>, AppError> {
+    let with_nodes: std::collections::HashSet<i64> = nodes::Entity::find()
+        .select_only()
+        .column(nodes::Column::DistrictId)
+        .filter(nodes::Column::TenantId.eq(tenant_id))
+        .filter(nodes::Column::Active.eq(true))
+        .into_tuple::<Option<i64>>()
+        .all(db)
+        .await
+        .or_internal("reading the nodes' districts")?
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok(districts::Entity::find()
+        .filter(districts::Column::TenantId.eq(tenant_id))
+        .all(db)
+        .await
+        .or_internal("reading the districts")?
+        .into_iter()
+        .filter(|d| with_nodes.contains(&d.id))
+        .min_by(|a, b| a.name.cmp(&b.name)))
 }
 
 fn check_horizon(horizon: u32) -> Result<(), AppError> {

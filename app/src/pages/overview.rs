@@ -21,6 +21,8 @@ pub fn OverviewPage() -> impl IntoView {
         let q = q?;
         get_overview(q.range, q.from, q.to).await
     });
+    let district = RwSignal::new(None::<i64>);
+    let demand = demand::demand_resource(district);
     view! {
         <Title text="Network overview" />
         <div class="page-head">
@@ -32,7 +34,7 @@ pub fn OverviewPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading the network…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view) => view! { <OverviewBody view /> }.into_any(),
+                    Ok(view) => view! { <OverviewBody view district demand /> }.into_any(),
                     Err(error) => view! { <ErrorBox error retry=move |_| data.refetch() /> }.into_any(),
                 }
             })}
@@ -41,7 +43,11 @@ pub fn OverviewPage() -> impl IntoView {
 }
 
 #[component]
-fn OverviewBody(view: OverviewView) -> impl IntoView {
+fn OverviewBody(
+    view: OverviewView,
+    district: RwSignal<Option<i64>>,
+    demand: demand::DemandResource,
+) -> impl IntoView {
     let OverviewView {
         overview,
         map_svg,
@@ -99,7 +105,7 @@ fn OverviewBody(view: OverviewView) -> impl IntoView {
                 })}
         </section>
         <DistrictBreakdown districts />
-        <demand::DistrictDemand districts=demand_districts />
+        <demand::DistrictDemand districts=demand_districts chosen=district chart=demand />
         <section class="card" aria-labelledby="perf-head" data-testid="network-performance">
             <h2 id="perf-head">"Network performance by district"</h2>
             {if days.is_empty() {

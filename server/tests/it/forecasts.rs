@@ -355,18 +355,32 @@ async fn a_districts_demand_chart_draws_its_inlets_summed_hours_and_its_stored_f
         .collect();
     assert!(expected.len() >= 60, "{} hours", expected.len());
 
-    let call = |district: i64| {
+    let call = |district: Option<i64>| {
         Request::post(app::server_fns::series::GetDistrictChart::PATH)
             .header("cookie", format!("rw_access={token}"))
             .header("content-type", "application/x-www-form-urlencoded")
             .header("accept", "application/json")
-            .body(Body::from(format!("district_id={district}")))
+            .body(Body::from(
+                district.map_or_else(String::new, |d| format!("district_id={d}")),
+            ))
             .unwrap()
     };
-    let reply = send(&app, call(*district)).await;
+    let reply = send(&app, call(Some(*district))).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    let chart =
-        serde_json::to_value(reply.wire::<shared::forecast::DistrictDemandChart>()).unwrap();
+    let chart = reply.wire::<Option<shared::forecast::DistrictDemandChart>>();
+    // Without a district: the one the overview lists first (by name, with nodes).
+    let first = send(&app, call(None))
+        .await
+        .wire::<Option<shared::forecast::DistrictDemandChart>>()
+        .expect("the tenant has districts");
+    let overview = send(&app, get("/api/v1/network/overview", Some(&token)))
+        .await
+        .json();
+    assert_eq!(
+        first.district,
+        overview["districts"][0]["name"].as_str().unwrap()
+    );
+    let chart = serde_json::to_value(chart.expect("a chart")).unwrap();
     let option: serde_json::Value =
         serde_json::from_str(chart["option"].as_str().unwrap()).unwrap();
     let drawn: Vec<f64> = option["series"][0]["data"]
@@ -395,6 +409,6 @@ async fn a_districts_demand_chart_draws_its_inlets_summed_hours_and_its_stored_f
     assert!(chart["note"].is_null());
 
     // Another tenant's district, or none: 404.
-    let reply = send(&app, call(999_999)).await;
+    let reply = send(&app, call(Some(999_999))).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text());
 }

@@ -10,14 +10,30 @@ use leptos::prelude::*;
 use shared::forecast::{DemandOutlook, DistrictDemandChart};
 use shared::AppError;
 
-/// `districts`: (id, name), in the order the district table lists them.
+/// The demand chart of the district picked on the overview.
+pub type DemandResource =
+    crate::resource::PageResource<Result<Option<DistrictDemandChart>, AppError>>;
+
+/// The demand chart's resource for the district `chosen` holds (`None`: the first listed).
+pub fn demand_resource(chosen: RwSignal<Option<i64>>) -> DemandResource {
+    crate::resource::resource(move || chosen.get(), get_district_chart)
+}
+
+/// `districts`: (id, name), in the order the district table lists them. `chosen` is the
+/// district picked (`None`: the first) and `chart` its demand: both live at page level, so
+/// the chart's resource is created once, outside the suspense that waits for the overview
+/// (a resource created inside one may be created twice on the server, which shifts the ids
+/// hydration matches resources by).
 #[component]
-pub fn DistrictDemand(districts: Vec<(i64, String)>) -> impl IntoView {
+pub fn DistrictDemand(
+    districts: Vec<(i64, String)>,
+    chosen: RwSignal<Option<i64>>,
+    chart: DemandResource,
+) -> impl IntoView {
     let Some(first) = districts.first().map(|d| d.0) else {
         return ().into_any();
     };
-    let chosen = RwSignal::new(first);
-    let chart = crate::resource::resource(move || chosen.get(), get_district_chart);
+    let current = move || chosen.get().unwrap_or(first);
     view! {
         <section class="card" aria-labelledby="demand-head" data-testid="district-demand">
             <div class="card-head">
@@ -28,13 +44,13 @@ pub fn DistrictDemand(districts: Vec<(i64, String)>) -> impl IntoView {
                         data-testid="demand-district"
                         on:change=move |ev| {
                             if let Ok(id) = event_target_value(&ev).parse() {
-                                chosen.set(id);
+                                chosen.set(Some(id));
                             }
                         }
                     >
                         {districts
                             .into_iter()
-                            .map(|(id, name)| view! { <option value=id.to_string() selected=id == first>{name}</option> })
+                            .map(|(id, name)| view! { <option value=id.to_string() selected=move || current() == id>{name}</option> })
                             .collect_view()}
                     </select>
                 </label>
@@ -45,7 +61,11 @@ pub fn DistrictDemand(districts: Vec<(i64, String)>) -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading the demand forecast…"</p> }>
                 {move || Suspend::new(async move {
                     match chart.await {
-                        Ok(c) => view! { <DemandBody chart=c /> }.into_any(),
+                        Ok(Some(c)) => view! { <DemandBody chart=c /> }.into_any(),
+                        Ok(None) => view! {
+                            <p class="empty" data-testid="demand-empty">"No district has nodes yet."</p>
+                        }
+                        .into_any(),
                         Err(AppError::Conflict { message }) => view! {
                             <p class="empty" data-testid="demand-empty">{format!("No demand to show: {message}.")}</p>
                         }
