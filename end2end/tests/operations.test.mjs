@@ -128,7 +128,7 @@ test("the incidents page lists the detector's open incidents as the API does", a
   }
   // The export link downloads the same open incidents as CSV, with the page's own session.
   const href = await page.getByTestId("export-csv").getAttribute("href");
-  assert.match(href, /format=csv&limit=1000&status=open&kind=$/);
+  assert.match(href, /format=csv&limit=1000&status=open&kind=&severity=$/);
   const download = await page.request.get(`${BASE_URL}${href}`);
   assert.equal(download.status(), 200);
   assert.match(download.headers()["content-type"], /^text\/csv/);
@@ -137,6 +137,31 @@ test("the incidents page lists the detector's open incidents as the API does", a
   const ids = new Set(lines.slice(1).map((l) => Number(l.split(",")[0])));
   assert.ok(open.every((o) => ids.has(o.id)), "every open incident of the API is in the file");
   await screenshot(page, "anomalies");
+
+  // Narrowed to any status, one district and the last 24 hours: the page lists what the API
+  // lists for the same filters, and the export link carries them.
+  const districts = await page.getByTestId("district-filter").locator("option").allTextContents();
+  assert.ok(districts.length > 1, `districts offered: ${districts}`);
+  const district = districts[1];
+  await page.getByTestId("status-filter").selectOption("");
+  await page.getByTestId("district-filter").selectOption(district);
+  await page.getByTestId("window-filter").selectOption("Last 24 hours");
+  await page.waitForFunction(
+    (d) => document.querySelector("[data-testid=export-csv]")?.getAttribute("href").includes(d),
+    `district=${encodeURIComponent(district)}`,
+  );
+  await page.waitForLoadState("networkidle");
+  const filtered = await page.getByTestId("export-csv").getAttribute("href");
+  assert.match(filtered, /&from=\d{4}-\d\d-\d\dT/);
+  const narrowed = await (
+    await fetch(`${BASE_URL}${filtered.replace("format=csv&", "")}`, { headers: { authorization: `Bearer ${token}` } })
+  ).json();
+  assert.ok(narrowed.every((i) => i.district === district), "only the district's incidents");
+  await page.waitForFunction(
+    (n) => document.querySelectorAll("[data-testid=incident-row]").length === n,
+    narrowed.length,
+    { timeout: 10_000 },
+  );
   assert.deepEqual(problems, []);
   await context.close();
 });

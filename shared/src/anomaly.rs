@@ -215,6 +215,9 @@ pub struct IncidentFilter {
     pub to: Option<DateTime<Utc>>,
     pub status: Option<IncidentStatus>,
     pub kind: Option<AnomalyKind>,
+    pub severity: Option<Severity>,
+    /// District name, as incidents carry it.
+    pub district: Option<String>,
     /// At most this many, newest first (default 200, at most 1000).
     pub limit: Option<u64>,
 }

@@ -18,6 +18,11 @@ pub fn utc_second(at: DateTime<Utc>) -> String {
     format!("{} {} UTC", date(at), time_of_day(at))
 }
 
+/// `2026-11-28T09:41:07Z` (RFC 3339, to the second), for URLs.
+pub fn rfc3339(at: DateTime<Utc>) -> String {
+    format!("{}T{}Z", date(at), time_of_day(at))
+}
+
 /// `09:41:07`
 pub fn time_of_day(at: DateTime<Utc>) -> String {
     format!("{:02}:{:02}:{:02}", at.hour(), at.minute(), at.second())
@@ -55,6 +60,8 @@ mod tests {
                 at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
             );
             assert_eq!(time_of_day(at), at.format("%H:%M:%S").to_string());
+            assert_eq!(rfc3339(at), at.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            assert_eq!(rfc3339(at).parse::<DateTime<Utc>>().ok(), Some(at));
             assert_eq!(day_month(at), at.format("%d %b").to_string());
             assert_eq!(day_month_minute(at), at.format("%d %b %H:%M").to_string());
         }

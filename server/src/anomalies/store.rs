@@ -241,6 +241,12 @@ pub async fn list(
     if let Some(kind) = filter.kind {
         q = q.filter(incidents::Column::Kind.eq(kind.as_str()));
     }
+    if let Some(severity) = filter.severity {
+        q = q.filter(incidents::Column::Severity.eq(severity.as_str()));
+    }
+    if let Some(district) = &filter.district {
+        q = q.filter(incidents::Column::District.eq(district.as_str()));
+    }
     q.order_by_desc(incidents::Column::DetectedAt)
         .order_by_desc(incidents::Column::Id)
         .limit(filter.limit.unwrap_or(200).clamp(1, 1000))

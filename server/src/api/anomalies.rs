@@ -11,6 +11,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use shared::anomaly::{
     AnomalyKind, Incident, IncidentAction, IncidentComment, IncidentFilter, IncidentStatus,
+    Severity,
 };
 use shared::AppError;
 
@@ -26,6 +27,10 @@ pub struct AnomalyQuery {
     /// `leak`, `pressure_drop`, `pressure_rise`, `night_flow_rise`, `sensor_missing`,
     /// `sensor_stuck`, `sensor_spike` or `sensor_out_of_range`.
     pub kind: Option<String>,
+    /// `info`, `warning` or `critical`.
+    pub severity: Option<String>,
+    /// District name, as the incidents give it.
+    pub district: Option<String>,
     /// At most this many (default 200, at most 1000), newest first.
     pub limit: Option<u64>,
     /// `json` (default) or `csv` (a spreadsheet download, one row per incident).
@@ -47,6 +52,13 @@ impl AnomalyQuery {
                 AppError::validation("kind", format!("one of {}", all.join(", ")))
             })?),
         };
+        let severity = match self.severity.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(Severity::parse(s).ok_or_else(|| {
+                AppError::validation("severity", "one of info, warning, critical")
+            })?),
+        };
+        let district = self.district.filter(|d| !d.trim().is_empty());
         if let (Some(from), Some(to)) = (self.from, self.to) {
             if from >= to {
                 return Err(AppError::validation("from", "must be before `to`"));
@@ -57,6 +69,8 @@ impl AnomalyQuery {
             to: self.to,
             status,
             kind,
+            severity,
+            district,
             limit: self.limit,
         })
     }

@@ -246,6 +246,41 @@ async fn operators_acknowledge_and_resolve_viewers_may_not() {
     let bad = send(&app, get("/api/v1/anomalies?kind=flood", Some(&viewer))).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.json()["field"], "kind");
+    // By severity and district (the incident is a critical one in D0), and detection time.
+    let count = |query: &'static str| {
+        let app = app.clone();
+        let viewer = viewer.clone();
+        async move {
+            let reply = send(&app, get(query, Some(&viewer))).await;
+            assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.text());
+            reply.json().as_array().unwrap().len()
+        }
+    };
+    assert_eq!(
+        count("/api/v1/anomalies?severity=critical&district=D0").await,
+        1
+    );
+    assert_eq!(count("/api/v1/anomalies?severity=warning").await, 0);
+    assert_eq!(count("/api/v1/anomalies?district=D1").await, 0);
+    assert_eq!(
+        count("/api/v1/anomalies?severity=&district=").await,
+        1,
+        "empty = any"
+    );
+    let an_hour_ago = shared::clock::rfc3339(now - chrono::Duration::hours(1));
+    let since = |from: &str| format!("/api/v1/anomalies?from={}", from.replace(':', "%3A"));
+    let reply = send(&app, get(&since(&an_hour_ago), Some(&viewer))).await;
+    assert_eq!(reply.json().as_array().unwrap().len(), 1);
+    let later = shared::clock::rfc3339(now + chrono::Duration::hours(1));
+    let reply = send(&app, get(&since(&later), Some(&viewer))).await;
+    assert_eq!(reply.json().as_array().unwrap().len(), 0);
+    let bad = send(
+        &app,
+        get("/api/v1/anomalies?severity=urgent", Some(&viewer)),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json()["field"], "severity");
     // The same list as a CSV download, with the browser's cookie instead of a Bearer token.
     let req = axum::http::Request::get("/api/v1/anomalies?status=open&kind=leak&format=csv")
         .header("cookie", format!("rw_access={viewer}"))
