@@ -6,6 +6,11 @@
 //! returns and accepts only that tenant's rows, whatever the query says. Request handlers
 //! that read or change one tenant's data run their queries through [`begin`].
 //!
+//! Writes of readings (REST ingest, imports, the simulator) stay on the login role: their
+//! fast path is `COPY … FROM STDIN` into `readings`, which PostgreSQL refuses on a table whose
+//! row-level security applies to the current role. They take the tenant from the
+//! authenticated caller and resolve node ids within it (`ingest`), and never read rows back.
+//!
 //! SQLite has no row-level security; there [`begin`] is a plain transaction.
 
 use migrations::{TENANT_ROLE, TENANT_SETTING};
