@@ -6,6 +6,7 @@ mod auth_throttle;
 mod bigquery;
 mod bulk_load;
 mod dashboard_period;
+mod data_quality;
 mod efficiency;
 mod fake_bigquery;
 mod forecasts;
