@@ -5,7 +5,7 @@ use crate::components::error_box::ErrorBox;
 use crate::components::when;
 use crate::server_fns::anomalies::{list_incidents, ActOnIncident};
 use crate::server_fns::auth::current_user;
-use crate::server_fns::dashboard::get_summary;
+use crate::server_fns::dashboard::list_districts;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::anomaly::{
@@ -95,7 +95,7 @@ pub fn AnomaliesPage() -> impl IntoView {
     );
     let user = crate::resource::resource(|| (), |_| current_user());
     // The districts to filter by: those of the tenant's nodes.
-    let summary = crate::resource::resource(|| (), |_| get_summary());
+    let districts = crate::resource::resource(|| (), |_| list_districts());
     view! {
         <Title text="Anomalies" />
         <div class="page-head">
@@ -131,12 +131,7 @@ pub fn AnomaliesPage() -> impl IntoView {
                     "District "
                     <Transition fallback=|| view! { <select disabled=true><option>"All"</option></select> }>
                         {move || Suspend::new(async move {
-                            let mut names: Vec<String> = summary
-                                .await
-                                .map(|s| s.nodes.into_iter().filter_map(|n| n.district).collect())
-                                .unwrap_or_default();
-                            names.sort();
-                            names.dedup();
+                            let names = districts.await.unwrap_or_default();
                             view! {
                                 <select data-testid="district-filter" on:change=move |ev| {
                                     let name = event_target_value(&ev);

@@ -39,6 +39,7 @@ pub fn server_fn_text(path: &str, reply: &Reply) -> String {
         auth::SwitchTenant,
         auth::LeaveTenant,
         dashboard::GetSummary,
+        dashboard::ListDistricts,
         dashboard::GetPeriod,
         dashboard::GetOverview,
         diagnostics::GetDiagnostics,
