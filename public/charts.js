@@ -49,7 +49,16 @@
   function draw(el) {
     if (!window.echarts) return;
     const text = el.getAttribute("data-option");
-    if (!text || drawn.get(el) === text) return;
+    if (!text) return;
+    if (drawn.get(el) === text) {
+      // Drawn already; a view rendered again may have reset the element's classes, which
+      // would fold the chart to no height.
+      if (!el.classList.contains("ready")) {
+        el.classList.add("ready");
+        window.echarts.getInstanceByDom(el)?.resize();
+      }
+      return;
+    }
     let option;
     try {
       option = JSON.parse(text);
@@ -77,14 +86,19 @@
   function dispose(root) {
     if (root.nodeType !== 1 || !window.echarts) return;
     const els = root.matches(".echart") ? [root] : [...root.querySelectorAll(".echart")];
-    els.forEach((el) => window.echarts.getInstanceByDom(el)?.dispose());
+    els.forEach((el) => {
+      window.echarts.getInstanceByDom(el)?.dispose();
+      // Forget it was drawn: the same element may come back (a view rendered again keeps
+      // its nodes), and must then be drawn afresh.
+      drawn.delete(el);
+    });
   }
 
   function start() {
     scan(document.body);
     new MutationObserver((mutations) => {
       for (const m of mutations) {
-        if (m.type === "attributes") draw(m.target);
+        if (m.type === "attributes" && m.target.matches(".echart")) draw(m.target);
         m.removedNodes.forEach(dispose);
         m.addedNodes.forEach(scan);
       }
@@ -92,7 +106,7 @@
       subtree: true,
       childList: true,
       attributes: true,
-      attributeFilter: ["data-option"],
+      attributeFilter: ["data-option", "class"],
     });
     window.addEventListener("resize", () => {
       document.querySelectorAll(".echart.ready").forEach((el) => {

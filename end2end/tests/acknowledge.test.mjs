@@ -128,6 +128,15 @@ test("an operator acknowledges a detected stuck sensor; a viewer may not", async
   assert.match(await page.getByTestId("incident-lifecycle").textContent(), /acknowledged .* by operator-/);
   assert.match(await page.getByTestId("incident-comment").textContent(), /crew sent to replace the battery/);
   assert.equal(await page.getByRole("button", { name: "Acknowledge" }).count(), 0, "no second acknowledgement");
+  // The page drew itself again with the new status: each sensor's chart is still there.
+  await page.waitForFunction(
+    () => {
+      const charts = [...document.querySelectorAll("[data-testid=incident-sensor] .echart")];
+      return charts.length > 0 && charts.every((e) => e.getBoundingClientRect().height > 100);
+    },
+    null,
+    { timeout: 5_000 },
+  );
   await screenshot(page, "incident-acknowledged");
   assert.deepEqual(problems, []);
   await context.close();
