@@ -117,9 +117,41 @@ pub struct DistrictDemandChart {
     pub note: Option<String>,
 }
 
+/// A forecast method as people read it: the stored name (`combination(mstl_ets 50 %,
+/// day_median 50 %)`, `bigquery_arima_plus`) with its members named in words
+/// (`MSTL+ETS 50 %, day median 50 %`, `BigQuery ARIMA_PLUS`).
+pub fn method_label(method: &str) -> String {
+    let inner = method
+        .strip_prefix("combination(")
+        .and_then(|m| m.strip_suffix(')'))
+        .unwrap_or(method);
+    [
+        ("mstl_ets", "MSTL+ETS"),
+        ("week_profile", "week profile"),
+        ("day_median", "day median"),
+        ("seasonal_naive", "seasonal naive"),
+        ("bigquery_arima_plus", "BigQuery ARIMA_PLUS"),
+    ]
+    .iter()
+    .fold(inner.to_owned(), |text, (name, words)| {
+        text.replace(name, words)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn methods_read_in_words() {
+        assert_eq!(
+            method_label("combination(mstl_ets 50 %, day_median 30 %, seasonal_naive 20 %)"),
+            "MSTL+ETS 50 %, day median 30 %, seasonal naive 20 %"
+        );
+        assert_eq!(method_label("week_profile"), "week profile");
+        assert_eq!(method_label("bigquery_arima_plus"), "BigQuery ARIMA_PLUS");
+        assert_eq!(method_label("something new"), "something new");
+    }
 
     #[test]
     fn the_outlook_adds_up_the_first_day_and_finds_its_peak() {

@@ -94,6 +94,7 @@ fn IncidentView(
         charts,
     } = data;
     let title = format!("#{} {}", i.id, i.kind.label());
+    let fault = i.kind.is_fault();
     let lifecycle = [
         Some(format!("started {}", when(i.started_at))),
         Some(format!("detected {}", when(i.detected_at))),
@@ -142,7 +143,7 @@ fn IncidentView(
         } else {
             charts
                 .into_iter()
-                .map(|(sensor, chart)| view! { <SensorChart sensor chart /> })
+                .map(|(sensor, chart)| view! { <SensorChart sensor chart fault /> })
                 .collect_view()
                 .into_any()
         }}
@@ -150,22 +151,38 @@ fn IncidentView(
 }
 
 #[component]
-fn SensorChart(sensor: AffectedSensor, chart: Result<NodeChart, AppError>) -> impl IntoView {
+fn SensorChart(
+    sensor: AffectedSensor,
+    chart: Result<NodeChart, AppError>,
+    /// A sensor fault: the sensor has no deviation score, nor an expected value.
+    fault: bool,
+) -> impl IntoView {
     let fmt = |v: Option<f64>| v.map_or_else(|| "—".into(), |v| format!("{v:.3}"));
     let metric = sensor
         .metric
         .parse::<Metric>()
         .map_or_else(|_| sensor.metric.clone(), |m| m.label().to_owned());
-    let heading = format!(
-        "{} · {metric} (score {:+.1})",
-        sensor.external_id, sensor.score
-    );
-    let note = format!(
-        "Usually {} at that time of day; read {}. Affected since {}.",
-        fmt(sensor.expected),
-        fmt(sensor.actual),
-        when(sensor.since)
-    );
+    let heading = if fault {
+        format!("{} · {metric}", sensor.external_id)
+    } else {
+        format!(
+            "{} · {metric} (score {:+.1})",
+            sensor.external_id, sensor.score
+        )
+    };
+    let note = match sensor.expected {
+        Some(_) => format!(
+            "Usually {} at that time of day; read {}. Affected since {}.",
+            fmt(sensor.expected),
+            fmt(sensor.actual),
+            when(sensor.since)
+        ),
+        None => format!(
+            "Read {}. Affected since {}.",
+            fmt(sensor.actual),
+            when(sensor.since)
+        ),
+    };
     let body = match chart {
         Ok(c) => {
             let label = format!(

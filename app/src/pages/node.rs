@@ -132,7 +132,7 @@ fn NodeView(data: NodeData) -> impl IntoView {
             f.points.clone(),
             format!(
                 "Forecast: {} fitted {} on {} hours of history, {:.0} % interval.",
-                f.method,
+                shared::forecast::method_label(&f.method),
                 when(f.generated_at),
                 f.history_hours,
                 f.level * 100.0

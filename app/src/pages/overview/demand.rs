@@ -114,7 +114,7 @@ fn Outlook(o: DemandOutlook) -> impl IntoView {
             </div>
             <div>
                 <dt>"Model"</dt>
-                <dd class="method">{o.method}</dd>
+                <dd class="method">{shared::forecast::method_label(&o.method)}</dd>
                 <dd class="muted">{format!("fitted {}", when(o.generated_at))}</dd>
             </div>
         </dl>
