@@ -1,7 +1,7 @@
 //! The detector: faults and hydraulic signals of a panel, turned into findings per step.
 
 use crate::faults::{classify, clear_shared_spikes, mark_drift, FaultConfig, FaultKind};
-use crate::hydraulic::{compute, HydraulicConfig, Hydraulics};
+use crate::hydraulic::{compute, DistrictFlow, HydraulicConfig, Hydraulics, Night, Scored};
 use crate::incidents::{Affected, Finding, IncidentKind};
 use crate::panel::{Panel, SensorKind};
 
@@ -152,8 +152,19 @@ impl Detector {
             .collect();
         let inflow = hyd.inflow.as_ref();
         let inflow_z = inflow.map_or(f64::NAN, |q| q.z[t]);
-        let q_at = |k: usize, day: bool| {
-            inflow.map_or(f64::NAN, |q| if day { q.z_day[k] } else { q.z[k] })
+        let pick = |q: &Scored, k: usize, day: bool| if day { q.z_day[k] } else { q.z[k] };
+        // The inflow evidence for logger `i`: the network's, or its own district's inflow when
+        // that rises further (a leak in a metered district shows there first).
+        let q_at = |i: usize, k: usize, day: bool| {
+            let net = inflow.map_or(f64::NAN, |q| pick(q, k, day));
+            let own = hyd
+                .district_flow(i)
+                .map_or(f64::NAN, |d| pick(&d.inflow, k, day));
+            if own > net || (net.is_nan() && own.is_finite()) {
+                (own, true)
+            } else {
+                (net, false)
+            }
         };
         // A logger is dropping when it stays low, on the scale of hours or of a day, either far
         // below normal or less far with the inflow rising at the same time (the two together are
@@ -161,9 +172,9 @@ impl Detector {
         let low = |i: usize, k: usize, day: bool| {
             let sc = hyd.pressure[i].as_ref().expect("pressure");
             let (z, q, k_alone) = if day {
-                (sc.z_day[k], q_at(k, true), c.day_k)
+                (sc.z_day[k], q_at(i, k, true).0, c.day_k)
             } else {
-                (sc.z[k], q_at(k, false), c.pressure_k)
+                (sc.z[k], q_at(i, k, false).0, c.pressure_k)
             };
             let q = if q.is_finite() { q.max(0.0) } else { 0.0 };
             // Below the rest of the network and below its own usual level: when one district
@@ -196,7 +207,7 @@ impl Detector {
             let sc = hyd.pressure[top].as_ref().expect("pressure");
             let zs = if day { &sc.z_day } else { &sc.z };
             let z = zs[t];
-            let q = q_at(t, day);
+            let (q, by_district) = q_at(top, t, day);
             let start = panel.time(onset(zs, t, |z| z <= -c.affected_k));
             let district = s.district.clone();
             let span = if day {
@@ -205,21 +216,27 @@ impl Detector {
                 "for over an hour"
             };
             if q >= c.inflow_support_k {
+                let own = hyd.district_flow(top).filter(|_| by_district);
+                let source = own.map_or("network inflow".to_owned(), |d| {
+                    format!("the inflow of {}", d.district)
+                });
                 out.push(Finding {
+                    opens: true,
                     kind: IncidentKind::Leak,
                     key: format!("leak:{}", district.as_deref().unwrap_or("network")),
                     at,
                     start,
                     score: z,
                     district,
-                    affected: with_inflow(affected.clone(), panel, hyd, t),
+                    affected: with_inflow(affected.clone(), panel, hyd, own, t),
                     explanation: format!(
-                        "Pressure at {} has been {:.1} deviations below its usual level {span} while network inflow is {:.1} deviations above: water is leaving the network near {}.",
+                        "Pressure at {} has been {:.1} deviations below its usual level {span} while {source} is {:.1} deviations above: water is leaving the network near {}.",
                         s.node, -z, q, s.node
                     ),
                 });
             } else {
                 out.push(Finding {
+                    opens: true,
                     kind: IncidentKind::PressureDrop,
                     key: format!("pressure-low:{}", s.node),
                     at,
@@ -233,25 +250,75 @@ impl Detector {
                     ),
                 });
             }
-        } else if hyd
-            .inflow
-            .as_ref()
-            .is_some_and(|q| persistent(&q.z, &|z| z >= c.inflow_k))
-        {
-            let q = hyd.inflow.as_ref().expect("inflow");
+        } else {
+            // Inflow alone: a district's own inflow names the district; the network's is used
+            // when no district's rises (unmetered districts, or meters the districts share).
+            let rising = |q: &Scored| persistent(&q.z, &|z| z >= c.inflow_k);
+            let mut any = false;
+            for d in hyd.districts.iter().filter(|d| rising(&d.inflow)) {
+                any = true;
+                let q = &d.inflow;
+                out.push(Finding {
+                    opens: true,
+                    kind: IncidentKind::Leak,
+                    key: format!("leak:{}", d.district),
+                    at,
+                    start: panel.time(onset(&q.z, t, |z| z >= c.affected_k)),
+                    score: q.z[t],
+                    district: Some(d.district.clone()),
+                    affected: with_inflow(affected.clone(), panel, hyd, Some(d), t),
+                    explanation: format!(
+                        "The inflow of {} has stayed {:.1} deviations ({:.1} L/s) above its usual level for this time for over an hour.",
+                        d.district, q.z[t], q.residual[t]
+                    ),
+                });
+            }
+            if let Some(q) = inflow.filter(|q| !any && rising(q)) {
+                out.push(Finding {
+                    opens: true,
+                    kind: IncidentKind::Leak,
+                    key: "leak:network".into(),
+                    at,
+                    start: panel.time(onset(&q.z, t, |z| z >= c.affected_k)),
+                    score: inflow_z,
+                    district: affected.first().and_then(|a| district_of(panel, &a.node)),
+                    affected: with_inflow(affected.clone(), panel, hyd, None, t),
+                    explanation: format!(
+                        "Network inflow has stayed {:.1} deviations ({:.1} L/s) above its usual level for this time for over an hour.",
+                        inflow_z,
+                        q.residual[t]
+                    ),
+                });
+            }
+        }
+        // A leak's water still flowing keeps its incident open while the hour-scale scores
+        // flicker: the inflow's excess over the last day sustains a leak incident (never opens
+        // one), so a leak that lasts days stays one incident.
+        let sustained = |q: &Scored| q.z_day[t].is_finite() && q.z_day[t] >= c.inflow_support_k;
+        let flows = hyd
+            .districts
+            .iter()
+            .map(|d| (Some(d), &d.inflow))
+            .chain(inflow.map(|q| (None, q)));
+        for (d, q) in flows.filter(|(_, q)| sustained(q)) {
+            let name = d.map(|d: &DistrictFlow| d.district.clone());
             out.push(Finding {
+                opens: false,
                 kind: IncidentKind::Leak,
-                key: "leak:network".into(),
+                key: format!("leak:{}", name.as_deref().unwrap_or("network")),
                 at,
-                start: panel.time(onset(&q.z, t, |z| z >= c.affected_k)),
-                score: inflow_z,
-                district: affected.first().and_then(|a| district_of(panel, &a.node)),
-                affected: with_inflow(affected.clone(), panel, hyd, t),
+                start: at,
+                score: q.z_day[t],
                 explanation: format!(
-                    "Network inflow has stayed {:.1} deviations ({:.1} L/s) above its usual level for this time for over an hour.",
-                    inflow_z,
-                    q.residual[t]
+                    "{} has been {:.1} deviations above its usual level over the last day.",
+                    name.as_deref()
+                        .map_or("Network inflow".to_owned(), |n| format!(
+                            "The inflow of {n}"
+                        )),
+                    q.z_day[t]
                 ),
+                district: name,
+                affected: Vec::new(),
             });
         }
         // While loggers drop, the network's common mode is pulled down with them and the others
@@ -271,6 +338,7 @@ impl Detector {
             }
             let s = &panel.series[i];
             out.push(Finding {
+                opens: true,
                 kind: IncidentKind::PressureRise,
                 key: format!("pressure-high:{}", s.node),
                 at,
@@ -281,15 +349,45 @@ impl Detector {
                 explanation: format!("Pressure at {} has stayed {:.1} deviations above its usual level for over an hour.", s.node, z),
             });
         }
-        if let Some(night) = hyd.nights.iter().find(|n| n.step == t && n.z >= c.night_k) {
+        // Night flow: per metered district, and the network's when no district's explains it.
+        let night_at = |nights: &[Night]| {
+            nights
+                .iter()
+                .find(|n| n.step == t && n.z >= c.night_k)
+                .copied()
+        };
+        let window = (c.hydraulic.night.1 - c.hydraulic.night.0) as usize / panel.step as usize;
+        let mut any = false;
+        for d in &hyd.districts {
+            let Some(night) = night_at(&d.nights) else {
+                continue;
+            };
+            any = true;
             out.push(Finding {
+                opens: true,
+                kind: IncidentKind::NightFlowRise,
+                key: format!("night-flow:{}", d.district),
+                at,
+                start: panel.time(t + 1 - window),
+                score: night.z,
+                district: Some(d.district.clone()),
+                affected: with_inflow(affected.clone(), panel, hyd, Some(d), t),
+                explanation: format!(
+                    "Minimum night flow into {} was {:.1} L/s against {:.1} L/s on recent nights ({:.1} deviations): a new, steady draw such as a leak.",
+                    d.district, night.mnf, night.expected, night.z
+                ),
+            });
+        }
+        if let Some(night) = night_at(&hyd.nights).filter(|_| !any) {
+            out.push(Finding {
+                opens: true,
                 kind: IncidentKind::NightFlowRise,
                 key: "night-flow:network".into(),
                 at,
-                start: panel.time(t + 1 - (c.hydraulic.night.1 - c.hydraulic.night.0) as usize / panel.step as usize),
+                start: panel.time(t + 1 - window),
                 score: night.z,
                 district: None,
-                affected: with_inflow(affected, panel, hyd, t),
+                affected: with_inflow(affected, panel, hyd, None, t),
                 explanation: format!(
                     "Minimum night flow was {:.1} L/s against {:.1} L/s on recent nights ({:.1} deviations): a new, steady draw such as a leak.",
                     night.mnf, night.expected, night.z
@@ -334,19 +432,30 @@ fn pressure_affected(panel: &Panel, hyd: &Hydraulics, i: usize, t: usize, z: f64
     }
 }
 
-/// Appends the flow meters whose own reading is above expectation (the inflow's contributors).
+/// Appends the meter that carries most of the rising inflow: the district's own meters when the
+/// evidence is the district's inflow, else any flow meter of the network.
 fn with_inflow(
     mut affected: Vec<Affected>,
     panel: &Panel,
     hyd: &Hydraulics,
+    district: Option<&DistrictFlow>,
     t: usize,
 ) -> Vec<Affected> {
-    if let Some(q) = &hyd.inflow {
+    let (q, actual, meters): (Option<&Scored>, &[f64], Vec<usize>) = match district {
+        Some(d) => (Some(&d.inflow), &d.actual, d.meters.clone()),
+        None => (
+            hyd.inflow.as_ref(),
+            &hyd.inflow_actual,
+            (0..panel.series.len())
+                .filter(|&i| panel.series[i].kind == SensorKind::Flow)
+                .collect(),
+        ),
+    };
+    if let Some(q) = q {
         if q.z[t].is_finite() && q.z[t] >= 1.0 {
-            let top_flow = panel
-                .series
+            let top_flow = meters
                 .iter()
-                .filter(|s| s.kind == SensorKind::Flow)
+                .map(|&i| &panel.series[i])
                 .max_by(|a, b| a.values[t].abs().total_cmp(&b.values[t].abs()));
             if let Some(s) = top_flow {
                 affected.push(Affected {
@@ -354,7 +463,7 @@ fn with_inflow(
                     metric: s.metric.clone(),
                     score: q.z[t],
                     expected: finite(q.expected[t]),
-                    actual: finite(hyd.inflow_actual[t]),
+                    actual: finite(actual[t]),
                     since: 0,
                 });
             }
@@ -392,6 +501,7 @@ fn fault_finding(
     let steps = step - start + 1;
     let value = s.values[step];
     Finding {
+        opens: true,
         kind: ikind,
         key: format!("{}:{}/{}", kind.as_str(), s.node, s.metric),
         at: panel.time(step),
@@ -418,137 +528,4 @@ fn fault_finding(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::incidents::{IncidentTracker, TrackerEvent};
-    use crate::panel::Series;
-    use crate::synth::{network, LeakSpec, SynthConfig};
-
-    /// Replays the panel one step at a time, as the job runs, and returns the incidents in the
-    /// order they opened, as they ended up.
-    fn replay(panel: &Panel, from: usize) -> Vec<crate::Incident> {
-        let det = Detector::default();
-        let mut tracker = IncidentTracker::default();
-        let mut opened = Vec::new();
-        for t in from..panel.len() {
-            let window = Panel {
-                series: panel
-                    .series
-                    .iter()
-                    .map(|s| Series {
-                        values: s.values[..=t].to_vec(),
-                        ..s.clone()
-                    })
-                    .collect(),
-                ..panel.clone()
-            };
-            for s in det.scan(&window, t) {
-                for ev in tracker.observe(panel.time(s.step), &s.findings) {
-                    match ev {
-                        TrackerEvent::Opened(i) => opened.push(i),
-                        TrackerEvent::Updated(i) | TrackerEvent::Closed(i) => {
-                            let known = opened
-                                .iter_mut()
-                                .find(|o| o.uid == i.uid)
-                                .expect("opened before");
-                            *known = i;
-                        }
-                    }
-                }
-            }
-        }
-        opened
-    }
-
-    #[test]
-    fn finds_the_leak_near_its_loggers_and_the_faults_as_faults() {
-        let leak_start = 24 * 96 + 4;
-        let cfg = SynthConfig {
-            // A burst: 40 L/s, the nearest logger losing 0.12 bar.
-            leak: Some(LeakSpec {
-                district: 0,
-                start: leak_start,
-                lps: 40.0,
-                drops: vec![0.12, 0.08, 0.03],
-            }),
-            stuck: Some((5, 22 * 96 + 40, 16)),
-            missing: Some((6, 23 * 96 + 48)),
-            ..Default::default()
-        };
-        let panel = network(&cfg);
-        let opened = replay(&panel, 20 * 96);
-        let hydraulic: Vec<_> = opened.iter().filter(|i| !i.kind.is_fault()).collect();
-        assert_eq!(
-            hydraulic.len(),
-            1,
-            "one event, one incident: {hydraulic:#?}"
-        );
-        let leak = hydraulic[0];
-        assert_eq!(leak.kind, IncidentKind::Leak);
-        assert_eq!(
-            leak.affected[0].node, "D0-P0",
-            "the nearest logger ranks first"
-        );
-        let delay = leak.detected_at - panel.time(leak_start);
-        assert!(
-            (0..=3 * 3600).contains(&delay),
-            "detected {delay} s after the start"
-        );
-        let faults: Vec<(IncidentKind, &str)> = opened
-            .iter()
-            .filter(|i| i.kind.is_fault())
-            .map(|i| (i.kind, i.affected[0].node.as_str()))
-            .collect();
-        assert_eq!(
-            faults,
-            [
-                (IncidentKind::SensorStuck, "D1-P1"),
-                (IncidentKind::SensorMissing, "D1-P2")
-            ]
-        );
-    }
-
-    #[test]
-    fn a_logger_drifting_off_turns_into_a_drift_fault() {
-        // D0-P1 reads 0.02 bar lower every day from day 18 on. At first that is a pressure drop
-        // like any other; once its gap to every other logger of D0 has grown steadily for a
-        // week, it is a drift of that logger, and from then on no hydraulic incident names it.
-        let drift_start = 18 * 96;
-        let panel = network(&SynthConfig {
-            drift: Some((1, drift_start, -0.02)),
-            ..Default::default()
-        });
-        let opened = replay(&panel, 18 * 96);
-        let drift: Vec<_> = opened
-            .iter()
-            .filter(|i| i.kind == IncidentKind::SensorDrift)
-            .collect();
-        assert_eq!(drift.len(), 1, "{opened:#?}");
-        assert_eq!(drift[0].affected[0].node, "D0-P1");
-        let days = (drift[0].detected_at - panel.time(drift_start)) as f64 / 86_400.0;
-        assert!((3.0..=8.0).contains(&days), "detected after {days:.1} days");
-        assert!(
-            opened.iter().all(|i| i.kind == IncidentKind::SensorDrift
-                || (i.affected.iter().any(|a| a.node == "D0-P1")
-                    && i.detected_at < drift[0].detected_at)),
-            "only D0-P1's drift, as a pressure drop before it is known: {opened:#?}"
-        );
-        assert!(
-            opened
-                .iter()
-                .filter(|i| !i.kind.is_fault())
-                .all(|i| i.last_seen <= drift[0].detected_at + 3600),
-            "hydraulic incidents stop once the drift is known: {opened:#?}"
-        );
-    }
-
-    #[test]
-    fn a_quiet_network_raises_nothing() {
-        let panel = network(&SynthConfig {
-            seed: 11,
-            ..Default::default()
-        });
-        let opened = replay(&panel, 20 * 96);
-        assert!(opened.is_empty(), "false alarms: {opened:#?}");
-    }
-}
+mod tests;

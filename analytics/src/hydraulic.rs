@@ -6,6 +6,8 @@
 //! a couple of hours. A leak lowers the loggers near it more than the rest, so what remains after
 //! the common mode points at the place. Inflow: the sum of the flow meters against its own
 //! baseline; a leak adds water at every hour, so sustained excess inflow supports a pressure drop.
+//! Where the districts have their own inlet meters (flow meters placed in them), each district's
+//! inflow and minimum night flow are scored as well: they say which district the water leaves.
 
 use crate::baseline::{expected, BaselineConfig};
 use crate::faults::FaultKind;
@@ -71,6 +73,17 @@ pub struct Night {
     pub z: f64,
 }
 
+/// The inflow of one district: the sum of the flow meters placed in it (its inlets).
+#[derive(Clone, Debug, Default)]
+pub struct DistrictFlow {
+    pub district: String,
+    /// Series indices of its meters.
+    pub meters: Vec<usize>,
+    pub inflow: Scored,
+    pub actual: Vec<f64>,
+    pub nights: Vec<Night>,
+}
+
 /// All hydraulic signals of a panel.
 #[derive(Clone, Debug, Default)]
 pub struct Hydraulics {
@@ -80,6 +93,43 @@ pub struct Hydraulics {
     pub inflow: Option<Scored>,
     pub inflow_actual: Vec<f64>,
     pub nights: Vec<Night>,
+    /// Per district with meters of its own, when the network's meters are spread over more
+    /// than one district (with one, its inflow is the network's).
+    pub districts: Vec<DistrictFlow>,
+    /// Per series index: its district's entry in `districts`, if that has its own inflow.
+    pub district_of: Vec<Option<usize>>,
+}
+
+impl Hydraulics {
+    /// The inflow signal of the district series `i` is in, if that district has its own.
+    pub fn district_flow(&self, i: usize) -> Option<&DistrictFlow> {
+        self.district_of
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|d| &self.districts[d])
+    }
+}
+
+/// The sum of some flow meters, scored against its own baseline, and its nights.
+fn flow_signal(
+    panel: &Panel,
+    flows: &[&Vec<f64>],
+    resid_from: usize,
+    from: usize,
+    cfg: &HydraulicConfig,
+) -> (Scored, Vec<f64>, Vec<Night>) {
+    let actual: Vec<f64> = (0..panel.len())
+        .map(|t| flows.iter().map(|f| f[t]).sum::<f64>())
+        .collect();
+    let exp_q = expected(panel, &actual, resid_from, &cfg.baseline);
+    let res_q: Vec<f64> = actual.iter().zip(&exp_q).map(|(x, e)| x - e).collect();
+    let level = median(actual.iter().copied()).unwrap_or(0.0).abs();
+    let scored = score(panel, res_q, exp_q, from, cfg, |_| {
+        cfg.flow_floor_share * level
+    });
+    let nights = night_flows(panel, &actual, from, cfg);
+    (scored, actual, nights)
 }
 
 /// Computes the signals for steps `from..` (history before `from` is used as reference only).
@@ -105,32 +155,44 @@ pub fn compute(
         })
         .collect();
 
-    // Network inflow: the sum of every flow meter, short gaps bridged.
-    let flows: Vec<Vec<f64>> = panel
-        .series
-        .iter()
-        .zip(&clean)
-        .filter(|(s, _)| s.kind == SensorKind::Flow)
-        .map(|(_, v)| fill_short_gaps(v, 2))
+    // Network inflow: the sum of every flow meter, short gaps bridged; and per district.
+    let flows: Vec<(usize, Vec<f64>)> = (0..panel.series.len())
+        .filter(|&i| panel.series[i].kind == SensorKind::Flow)
+        .map(|i| (i, fill_short_gaps(&clean[i], 2)))
         .collect();
     let mut inflow = None;
     let mut inflow_actual = Vec::new();
     let mut nights = Vec::new();
+    let mut districts = Vec::new();
     if !flows.is_empty() {
-        inflow_actual = (0..n)
-            .map(|t| flows.iter().map(|f| f[t]).sum::<f64>())
-            .collect();
-        let exp_q = expected(panel, &inflow_actual, resid_from, &cfg.baseline);
-        let res_q: Vec<f64> = inflow_actual
+        let all: Vec<&Vec<f64>> = flows.iter().map(|(_, v)| v).collect();
+        let (scored, actual, n) = flow_signal(panel, &all, resid_from, from, cfg);
+        (inflow, inflow_actual, nights) = (Some(scored), actual, n);
+        let mut names: Vec<&str> = flows
             .iter()
-            .zip(&exp_q)
-            .map(|(x, e)| x - e)
+            .filter_map(|(i, _)| panel.series[*i].district.as_deref())
             .collect();
-        let level = median(inflow_actual.iter().copied()).unwrap_or(0.0).abs();
-        inflow = Some(score(panel, res_q, exp_q, from, cfg, |_| {
-            cfg.flow_floor_share * level
-        }));
-        nights = night_flows(panel, &inflow_actual, from, cfg);
+        names.sort_unstable();
+        names.dedup();
+        let spread = names.len() > 1
+            || flows
+                .iter()
+                .any(|(i, _)| panel.series[*i].district.is_none());
+        for name in names.into_iter().filter(|_| spread) {
+            let own: Vec<&(usize, Vec<f64>)> = flows
+                .iter()
+                .filter(|(i, _)| panel.series[*i].district.as_deref() == Some(name))
+                .collect();
+            let values: Vec<&Vec<f64>> = own.iter().map(|(_, v)| v).collect();
+            let (inflow, actual, nights) = flow_signal(panel, &values, resid_from, from, cfg);
+            districts.push(DistrictFlow {
+                district: name.to_owned(),
+                meters: own.iter().map(|(i, _)| *i).collect(),
+                inflow,
+                actual,
+                nights,
+            });
+        }
     }
 
     // Pressure residuals and the part of them the whole network shares.
@@ -178,11 +240,21 @@ pub fn compute(
         scored.own = trailing_mean(&res_p[i], cfg.smooth_steps, cfg.smooth_steps * 3 / 4);
         pressure[i] = Some(scored);
     }
+    let district_of = panel
+        .series
+        .iter()
+        .map(|s| {
+            let name = s.district.as_deref()?;
+            districts.iter().position(|d| d.district == name)
+        })
+        .collect();
     Hydraulics {
         pressure,
         inflow,
         inflow_actual,
         nights,
+        districts,
+        district_of,
     }
 }
 

@@ -78,6 +78,9 @@ pub struct Finding {
     /// Ranked, most affected first.
     pub affected: Vec<Affected>,
     pub explanation: String,
+    /// False for evidence that only keeps an open incident alive (a leak's water still
+    /// flowing, below the level that would raise it anew): it never opens one.
+    pub opens: bool,
 }
 
 /// An incident as the tracker keeps it.
@@ -129,6 +132,7 @@ impl IncidentTracker {
                     merge(&mut self.open[i], f, clock);
                     changed.push(i);
                 }
+                None if !f.opens => {}
                 None => {
                     let mut affected = f.affected.clone();
                     for a in &mut affected {
@@ -176,6 +180,9 @@ impl IncidentTracker {
         if let Some(i) = self.open.iter().position(|o| o.key == f.key) {
             return Some(i);
         }
+        if !f.opens {
+            return self.open.iter().position(|o| o.kind == f.kind);
+        }
         if !f.kind.joins_leaks() {
             return None;
         }
@@ -199,6 +206,11 @@ impl IncidentTracker {
 }
 
 fn merge(inc: &mut Incident, f: &Finding, clock: i64) {
+    if !f.opens {
+        // Only keeps the incident alive: its ranking, score and words stay the evidence's.
+        inc.last_seen = inc.last_seen.max(f.at);
+        return;
+    }
     if f.kind == IncidentKind::Leak && inc.kind != IncidentKind::Leak {
         inc.kind = IncidentKind::Leak;
         inc.key = f.key.clone();
@@ -242,6 +254,7 @@ mod tests {
 
     fn finding(kind: IncidentKind, key: &str, at: i64, node: &str, score: f64) -> Finding {
         Finding {
+            opens: true,
             kind,
             key: key.into(),
             at,
@@ -324,6 +337,34 @@ mod tests {
             .map(|a| (a.node.as_str(), a.since))
             .collect();
         assert_eq!(nodes, [("P1", 0), ("P2", 1800)]);
+    }
+
+    #[test]
+    fn sustaining_evidence_keeps_a_leak_open_but_never_opens_one() {
+        let sustain = |at: i64, score: f64| Finding {
+            opens: false,
+            affected: Vec::new(),
+            explanation: "inflow still high".into(),
+            ..finding(IncidentKind::Leak, "leak:D1", at, "F1", score)
+        };
+        let mut tr = IncidentTracker::default();
+        assert_eq!(tr.observe(0, &[sustain(0, 3.0)]), vec![]);
+        assert!(tr.open.is_empty(), "nothing to sustain: nothing opens");
+        tr.observe(
+            900,
+            &[finding(IncidentKind::Leak, "leak:D1", 900, "P1", -6.0)],
+        );
+        // Ten hours later, then twenty: only the inflow's day-scale excess remains.
+        for at in [10 * 3600, 20 * 3600] {
+            let ev = tr.observe(at, &[sustain(at, 9.0)]);
+            assert!(matches!(&ev[..], [TrackerEvent::Updated(i)] if i.last_seen == at));
+        }
+        let inc = &tr.open[0];
+        assert_eq!((inc.score, inc.explanation.as_str()), (-6.0, "P1 low"));
+        assert_eq!(inc.affected.len(), 1, "ranking unchanged");
+        // Once it stops, the quiet period runs from the last sustaining step.
+        let ev = tr.observe(20 * 3600 + 12 * 3600, &[]);
+        assert!(matches!(&ev[..], [TrackerEvent::Closed(i)] if i.end == Some(20 * 3600)));
     }
 
     #[test]

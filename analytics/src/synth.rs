@@ -33,6 +33,9 @@ pub struct SynthConfig {
     pub missing: Option<(usize, usize)>,
     /// (series index, first step, change per day) of a logger drifting off, linearly.
     pub drift: Option<(usize, usize, f64)>,
+    /// Each flow meter is its district's inlet: the leak's water passes only the meters of the
+    /// leak's district (otherwise every meter carries its share of it).
+    pub district_inlets: bool,
 }
 
 impl Default for SynthConfig {
@@ -48,6 +51,7 @@ impl Default for SynthConfig {
             stuck: None,
             missing: None,
             drift: None,
+            district_inlets: false,
         }
     }
 }
@@ -124,22 +128,45 @@ pub fn network(cfg: &SynthConfig) -> Panel {
             });
         }
     }
+    let leak_at = |t: usize| {
+        cfg.leak
+            .as_ref()
+            .filter(|l| t >= l.start)
+            .map_or(0.0, |l| l.lps)
+    };
+    let district_of = |j: usize| j % cfg.districts.max(1);
     for j in 0..cfg.flow_meters {
         let share = if j == 0 {
             0.6
         } else {
             0.4 / (cfg.flow_meters - 1).max(1) as f64
         };
+        // The leak's part of this meter's flow.
+        let leak_share = match &cfg.leak {
+            Some(l) if cfg.district_inlets => {
+                let inlets = (0..cfg.flow_meters).filter(|&k| district_of(k) == l.district);
+                if district_of(j) == l.district {
+                    1.0 / inlets.count() as f64
+                } else {
+                    0.0
+                }
+            }
+            _ => share,
+        };
         series.push(Series {
             node: format!("F{j}"),
             metric: "flow_rate".into(),
             kind: SensorKind::Flow,
-            district: Some(format!("D{}", j % cfg.districts.max(1))),
+            district: Some(format!("D{}", district_of(j))),
             range: (-10_000.0, 100_000.0),
             cumulative: false,
             values: inflow
                 .iter()
-                .map(|q| q * share + 0.5 * rng.normal())
+                .enumerate()
+                .map(|(t, q)| {
+                    let leak = leak_at(t);
+                    (q - leak) * share + leak * leak_share + 0.5 * rng.normal()
+                })
                 .collect(),
         });
     }
