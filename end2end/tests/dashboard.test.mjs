@@ -86,18 +86,26 @@ test("the dashboard's period follows the URL, with the API's figures and a drawn
   assert.ok(second.inked > second.total / 100, `canvas nearly blank: ${second.inked} of ${second.total}`);
   await screenshot(page, "dashboard-7d");
 
-  // Whole days chosen by hand: yesterday and today, local dates of the browser.
+  // A custom period of whole hours chosen by hand: yesterday 06:00 until today 06:00 (the
+  // tenant's local time; dates of the browser).
   const iso = (d) => d.toISOString().slice(0, 10);
   const today = new Date();
   const yesterday = new Date(today.getTime() - 86_400_000);
   const form = page.getByTestId("custom-range");
-  await form.locator("input[name=from]").fill(iso(yesterday));
-  await form.locator("input[name=to]").fill(iso(today));
-  await form.getByRole("button", { name: "Show days" }).click();
-  await page.waitForURL(new RegExp(`from=${iso(yesterday)}&to=${iso(today)}`));
+  await form.locator("input[name=from]").fill(`${iso(yesterday)}T06:00`);
+  await form.locator("input[name=to]").fill(`${iso(today)}T06:00`);
+  await form.getByRole("button", { name: "Show" }).click();
+  const query = `from=${iso(yesterday)}T06%3A00&to=${iso(today)}T06%3A00`;
+  await page.waitForURL(new RegExp(query));
   await page.getByTestId("kpi-reporting-value").waitFor();
-  const custom = await period(`from=${iso(yesterday)}&to=${iso(today)}`);
-  assert.match(await page.getByTestId("period-bounds").textContent(), new RegExp(custom.from.slice(0, 10)));
+  const custom = await period(query);
+  // A day of local hours: 24 of them, or 23/25 across a change of summer time.
+  const hours = (Date.parse(custom.to) - Date.parse(custom.from)) / 3_600_000;
+  assert.ok([23, 24, 25].includes(hours), `${custom.from} – ${custom.to}`);
+  const minute = (t) => `${t.slice(0, 10)} ${t.slice(11, 16)} UTC`;
+  const bounds = await page.getByTestId("period-bounds").textContent();
+  assert.ok(bounds.includes(`${minute(custom.from)} to ${minute(custom.to)}`), bounds);
+  assert.equal(await form.locator("input[name=from]").inputValue(), `${iso(yesterday)}T06:00`, "the form keeps the period");
   assert.equal(await picker.locator("[aria-current=page]").count(), 0, "no preset is current");
   assert.deepEqual(problems, []);
   await context.close();

@@ -3,7 +3,7 @@
 
 use crate::series::Resolution;
 use crate::AppError;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The longest custom period (days).
@@ -57,36 +57,130 @@ impl RangePreset {
     }
 }
 
-/// Which period the dashboard shows: a preset ending now, or whole days in the tenant's time
-/// zone (`from` and `to` inclusive). Without either, the last 24 hours.
+/// One end of a custom period, in the tenant's time zone: a whole day (`YYYY-MM-DD`) or a whole
+/// hour (`YYYY-MM-DDTHH:00`, as a browser's date-and-time field writes it; seconds may follow).
+/// A day opens a period at its midnight and closes it at the next (the day counts whole); an hour
+/// opens and closes it at that time. Hours only, because the figures come from hourly rollups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum PeriodEnd {
+    Day(NaiveDate),
+    Hour(NaiveDateTime),
+}
+
+impl PeriodEnd {
+    /// Local time at which a period starting here starts.
+    pub fn start(self) -> NaiveDateTime {
+        match self {
+            Self::Day(d) => d.and_time(NaiveTime::MIN),
+            Self::Hour(t) => t,
+        }
+    }
+
+    /// Local time at which a period ending here ends (exclusive).
+    pub fn end(self) -> NaiveDateTime {
+        match self {
+            Self::Day(d) => d.and_time(NaiveTime::MIN) + Duration::days(1),
+            Self::Hour(t) => t,
+        }
+    }
+}
+
+impl std::str::FromStr for PeriodEnd {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        const FORMAT: &str = "a day as YYYY-MM-DD, or an hour as YYYY-MM-DDTHH:00";
+        let (day, time) = match s.split_once('T') {
+            Some((d, t)) => (d, Some(t)),
+            None => (s, None),
+        };
+        let day: NaiveDate = day.parse().map_err(|_| FORMAT)?;
+        let Some(time) = time else {
+            return Ok(Self::Day(day));
+        };
+        let mut parts = time
+            .split(':')
+            .map(|p| (p.len() == 2).then(|| p.parse::<u32>().ok()).flatten());
+        let (h, m, sec) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(Some(h)), Some(Some(m)), None, None) => (h, m, 0),
+            (Some(Some(h)), Some(Some(m)), Some(Some(sec)), None) => (h, m, sec),
+            _ => return Err(FORMAT),
+        };
+        let time = NaiveTime::from_hms_opt(h, m, sec).ok_or(FORMAT)?;
+        if time.minute() != 0 || time.second() != 0 {
+            return Err("a whole hour (HH:00): the figures come from hourly rollups");
+        }
+        Ok(Self::Hour(day.and_time(time)))
+    }
+}
+
+impl std::fmt::Display for PeriodEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Day(d) => write!(f, "{d}"),
+            Self::Hour(t) => write!(f, "{}T{:02}:00", t.date(), t.hour()),
+        }
+    }
+}
+
+impl TryFrom<String> for PeriodEnd {
+    type Error = &'static str;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<PeriodEnd> for String {
+    fn from(e: PeriodEnd) -> Self {
+        e.to_string()
+    }
+}
+
+/// Which period the dashboard shows: a preset ending now, or a custom period in the tenant's
+/// time zone (`from` and `to`: whole days, `to` inclusive, or whole hours, `to` exclusive).
+/// Without either, the last 24 hours.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// `24h`, `7d`, `30d` or `1y`.
     #[param(value_type = Option<String>)]
     pub range: Option<RangePreset>,
-    /// First day of a custom period (YYYY-MM-DD, tenant's time zone).
+    /// Start of a custom period: its first day (YYYY-MM-DD) or first hour (YYYY-MM-DDTHH:00),
+    /// tenant's time zone.
     #[param(value_type = Option<String>)]
-    pub from: Option<NaiveDate>,
-    /// Last day of a custom period, inclusive.
+    pub from: Option<PeriodEnd>,
+    /// End of a custom period: its last day, inclusive (YYYY-MM-DD), or the hour it ends at
+    /// (YYYY-MM-DDTHH:00).
     #[param(value_type = Option<String>)]
-    pub to: Option<NaiveDate>,
+    pub to: Option<PeriodEnd>,
 }
 
 impl PeriodQuery {
-    /// A custom period asked for, checked: both days given, in order, not too long.
-    pub fn custom_days(&self) -> Result<Option<(NaiveDate, NaiveDate)>, AppError> {
+    /// A custom period asked for, checked (both ends given, at least an hour, not too long):
+    /// its local start and (exclusive) end.
+    pub fn custom(&self) -> Result<Option<(NaiveDateTime, NaiveDateTime)>, AppError> {
         match (self.from, self.to) {
             (None, None) => Ok(None),
-            (Some(_), None) => Err(AppError::validation("to", "give the last day too")),
-            (None, Some(_)) => Err(AppError::validation("from", "give the first day too")),
-            (Some(from), Some(to)) if to < from => {
-                Err(AppError::validation("to", "must not be before `from`"))
+            (Some(_), None) => Err(AppError::validation("to", "give the end too")),
+            (None, Some(_)) => Err(AppError::validation("from", "give the start too")),
+            (Some(from), Some(to)) => {
+                let (start, end) = (from.start(), to.end());
+                if end < start + Duration::hours(1) {
+                    Err(AppError::validation(
+                        "to",
+                        "must end at least an hour after `from`",
+                    ))
+                } else if end - start > Duration::days(MAX_PERIOD_DAYS) {
+                    Err(AppError::validation(
+                        "to",
+                        format!("at most {MAX_PERIOD_DAYS} days"),
+                    ))
+                } else {
+                    Ok(Some((start, end)))
+                }
             }
-            (Some(from), Some(to)) if (to - from).num_days() >= MAX_PERIOD_DAYS => Err(
-                AppError::validation("to", format!("at most {MAX_PERIOD_DAYS} days")),
-            ),
-            (Some(from), Some(to)) => Ok(Some((from, to))),
         }
     }
 }
@@ -185,33 +279,83 @@ mod tests {
 
     #[test]
     fn custom_periods_are_checked() {
-        let day = |s: &str| Some(s.parse::<NaiveDate>().unwrap());
+        let end = |s: &str| Some(s.parse::<PeriodEnd>().unwrap());
         let q = |from, to| PeriodQuery {
             range: None,
             from,
             to,
         };
-        assert_eq!(q(None, None).custom_days().unwrap(), None);
+        let at = |s: &str| s.parse::<NaiveDateTime>().unwrap();
+        assert_eq!(q(None, None).custom().unwrap(), None);
+        // One whole day: its midnight to the next.
         assert_eq!(
-            q(day("2026-11-01"), day("2026-11-01"))
-                .custom_days()
+            q(end("2026-11-01"), end("2026-11-01")).custom().unwrap(),
+            Some((at("2026-11-01T00:00:00"), at("2026-11-02T00:00:00")))
+        );
+        // Hours: from the first to the second, exclusive; a day and an hour mix.
+        assert_eq!(
+            q(end("2026-11-01T06:00"), end("2026-11-01T09:00"))
+                .custom()
                 .unwrap(),
-            Some(("2026-11-01".parse().unwrap(), "2026-11-01".parse().unwrap()))
+            Some((at("2026-11-01T06:00:00"), at("2026-11-01T09:00:00")))
+        );
+        assert_eq!(
+            q(end("2026-11-01T22:00:00"), end("2026-11-02"))
+                .custom()
+                .unwrap(),
+            Some((at("2026-11-01T22:00:00"), at("2026-11-03T00:00:00")))
         );
         let field = |r: Result<_, AppError>| match r {
             Err(AppError::Validation { field, .. }) => field,
             other => panic!("expected a validation error, got {other:?}"),
         };
-        assert_eq!(field(q(day("2026-11-02"), None).custom_days()), "to");
-        assert_eq!(field(q(None, day("2026-11-02")).custom_days()), "from");
+        assert_eq!(field(q(end("2026-11-02"), None).custom()), "to");
+        assert_eq!(field(q(None, end("2026-11-02")).custom()), "from");
         assert_eq!(
-            field(q(day("2026-11-02"), day("2026-11-01")).custom_days()),
+            field(q(end("2026-11-02"), end("2026-11-01")).custom()),
             "to"
         );
         assert_eq!(
-            field(q(day("2020-01-01"), day("2026-01-01")).custom_days()),
+            field(q(end("2026-11-02T05:00"), end("2026-11-02T05:00")).custom()),
+            "to",
+            "an empty period"
+        );
+        assert_eq!(
+            field(q(end("2020-01-01"), end("2026-01-01")).custom()),
             "to"
         );
+    }
+
+    #[test]
+    fn period_ends_read_and_write_days_and_whole_hours() {
+        for s in ["2026-11-01", "2026-11-01T06:00", "2026-02-28T23:00"] {
+            let e: PeriodEnd = s.parse().unwrap();
+            assert_eq!(e.to_string(), s);
+            assert_eq!(serde_json::to_string(&e).unwrap(), format!("\"{s}\""));
+        }
+        assert_eq!(
+            "2026-11-01T06:00:00"
+                .parse::<PeriodEnd>()
+                .unwrap()
+                .to_string(),
+            "2026-11-01T06:00"
+        );
+        for bad in [
+            "",
+            "2026-13-01",
+            "2026-11-01T",
+            "2026-11-01T6:00",
+            "2026-11-01T24:00",
+            "2026-11-01Tab:00",
+            "2026-11-01T06:00:00:00",
+        ] {
+            assert!(bad.parse::<PeriodEnd>().is_err(), "{bad}");
+        }
+        assert!("2026-11-01T06:30"
+            .parse::<PeriodEnd>()
+            .unwrap_err()
+            .contains("whole hour"));
+        assert!(serde_json::from_str::<PeriodEnd>("\"2026-11-01T06:15\"").is_err());
     }
 
     #[test]

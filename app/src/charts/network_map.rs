@@ -1,7 +1,10 @@
 //! The schematic network map: every node with coordinates drawn at its position as SVG (no map
 //! tiles, so it works offline), each district as the shaded outline (convex hull) of its
 //! nodes. A marker's shape and colour both say its status (colour is never the only signal),
-//! its tooltip names it with its latest readings, and it links to the node's page.
+//! its tooltip names it with its latest readings, and it links to the node's page. On a large
+//! network, normal nodes that fall close together are drawn as one numbered group, so the map
+//! stays readable (and light) with thousands of nodes; a node that needs attention (incident,
+//! fault, silent) is always drawn on its own.
 
 use shared::overview::{MapNode, NodeStatus};
 use shared::Metric;
@@ -14,6 +17,12 @@ const HEIGHT: f64 = 560.0;
 const PAD: f64 = 48.0;
 /// Up to this many nodes carry their id as a label; more would crowd the map.
 const LABEL_LIMIT: usize = 80;
+/// Above this many located nodes, normal nodes sharing a grouping cell are drawn as one group.
+const GROUP_ABOVE: usize = 300;
+/// Side of a grouping cell on the drawing (the box is 960 × 560).
+const CELL: f64 = 24.0;
+/// Node ids a group's tooltip lists before "and n more".
+const GROUP_NAMES: usize = 8;
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -198,8 +207,13 @@ pub fn map_svg(nodes: &[MapNode]) -> String {
             escape(name)
         );
     }
-    // Worst last, so an incident's marker is drawn over its neighbours.
-    let mut order: Vec<usize> = (0..located.len()).collect();
+    // Groups of normal nodes first, then every other node, worst last, so an incident's marker
+    // is drawn over its neighbours.
+    let (groups, single) = group(&located, &xy);
+    for members in &groups {
+        draw_group(&mut svg, &located, &xy, members);
+    }
+    let mut order = single;
     order.sort_by_key(|i| std::cmp::Reverse(located[*i].status));
     let labels = located.len() <= LABEL_LIMIT;
     for i in order {
@@ -227,6 +241,69 @@ pub fn map_svg(nodes: &[MapNode]) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// Groups of two or more normal nodes sharing a cell of the drawing (only on networks above
+/// [`GROUP_ABOVE`] nodes), and the nodes drawn on their own.
+fn group(located: &[&MapNode], xy: &[(f64, f64)]) -> (Vec<Vec<usize>>, Vec<usize>) {
+    if located.len() <= GROUP_ABOVE {
+        return (Vec::new(), (0..located.len()).collect());
+    }
+    let mut cells: BTreeMap<(i64, i64), Vec<usize>> = BTreeMap::new();
+    let mut single = Vec::new();
+    for (i, (n, (x, y))) in located.iter().zip(xy).enumerate() {
+        if n.status == NodeStatus::Normal {
+            let cell = ((x / CELL).floor() as i64, (y / CELL).floor() as i64);
+            cells.entry(cell).or_default().push(i);
+        } else {
+            single.push(i);
+        }
+    }
+    let mut groups = Vec::new();
+    for members in cells.into_values() {
+        if members.len() == 1 {
+            single.push(members[0]);
+        } else {
+            groups.push(members);
+        }
+    }
+    (groups, single)
+}
+
+/// One group: a normal marker sized by how many it holds, the count on it, and a tooltip that
+/// names its nodes and districts.
+fn draw_group(svg: &mut String, located: &[&MapNode], xy: &[(f64, f64)], members: &[usize]) {
+    let count = members.len();
+    let (x, y) = (
+        members.iter().map(|&i| xy[i].0).sum::<f64>() / count as f64,
+        members.iter().map(|&i| xy[i].1).sum::<f64>() / count as f64,
+    );
+    let mut districts: Vec<&str> = members
+        .iter()
+        .filter_map(|&i| located[i].district.as_deref())
+        .collect();
+    districts.sort_unstable();
+    districts.dedup();
+    let mut ids: Vec<&str> = members
+        .iter()
+        .map(|&i| located[i].external_id.as_str())
+        .collect();
+    ids.sort_unstable();
+    let mut tip = format!("{count} nodes, all normal");
+    if !districts.is_empty() {
+        let _ = write!(tip, " · {}", districts.join(", "));
+    }
+    let _ = write!(tip, "\n{}", ids[..count.min(GROUP_NAMES)].join(", "));
+    if count > GROUP_NAMES {
+        let _ = write!(tip, " and {} more", count - GROUP_NAMES);
+    }
+    let r = 7.0 + 2.0 * (count as f64).ln();
+    let _ = write!(
+        svg,
+        r#"<g class="map-group" role="img" aria-label="{}" data-count="{count}"><title>{}</title><circle class="map-node status-normal" cx="{x:.1}" cy="{y:.1}" r="{r:.1}"/><text class="map-group-count" x="{x:.1}" y="{y:.1}" dy="0.35em" text-anchor="middle">{count}</text></g>"#,
+        escape(&tip.replace('\n', ": ")),
+        escape(&tip),
+    );
 }
 
 #[cfg(test)]
@@ -303,8 +380,48 @@ mod tests {
         assert!(svg.contains(r#"<rect class="map-node status-stale""#));
         assert!(svg.contains(r#"<polygon class="map-node status-fault""#));
         assert!(svg.contains(r#"<polygon class="map-node status-incident""#));
-        // One district: one outline around the four nodes.
+        // One district: one outline around the four nodes; a small network is never grouped.
         assert_eq!(svg.matches("map-district tone-0").count(), 1);
+        assert!(!svg.contains("map-group"));
+    }
+
+    #[test]
+    fn a_large_network_groups_its_normal_nodes_and_shows_every_other_one() {
+        // 3,000 nodes on a 60 × 50 grid over about 6 × 5 km; a few need attention.
+        let mut nodes = Vec::new();
+        for i in 0..3000i64 {
+            let status = match i {
+                7 | 1500 => NodeStatus::Incident,
+                42 => NodeStatus::Fault,
+                2999 => NodeStatus::Stale,
+                _ => NodeStatus::Normal,
+            };
+            let district = if i % 60 < 30 { "West" } else { "East" };
+            let (row, col) = (i / 60, i % 60);
+            nodes.push(node(i, Some(39.20 + row as f64 * 0.001), 9.10 + col as f64 * 0.001, status, district));
+        }
+        let svg = map_svg(&nodes);
+        assert!(svg.contains("Schematic map of 3000 nodes"));
+        // Every node needing attention keeps its own marker and link.
+        for id in [7, 1500, 42, 2999] {
+            assert!(svg.contains(&format!("<a href=\"/nodes/{id}\"")), "node {id}");
+        }
+        // Every normal node is drawn once: alone, or counted in exactly one group.
+        let grouped: usize = svg
+            .split(r#"data-count=""#)
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap().parse::<usize>().unwrap())
+            .sum();
+        let alone = svg.matches(r#"data-status="normal""#).count();
+        assert_eq!(grouped + alone, 2996);
+        let groups = svg.matches(r#"class="map-group""#).count();
+        assert!(groups > 0 && grouped > 2000, "{groups} groups of {grouped}");
+        // Far fewer marks than nodes, and a document a browser draws at once.
+        assert!(groups + alone + 4 < 800, "{} marks", groups + alone + 4);
+        assert!(svg.len() < 400_000, "{} bytes", svg.len());
+        // A group names its nodes and district in its tooltip.
+        assert!(svg.contains("nodes, all normal · West") || svg.contains("nodes, all normal · East"));
+        assert!(svg.contains(" more</title>"));
     }
 
     #[test]

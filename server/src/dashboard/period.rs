@@ -5,7 +5,7 @@ use crate::error::OrInternal;
 use crate::storage::entities::tenants;
 use crate::storage::sql::stmt;
 use crate::storage::tenant_scope;
-use chrono::{DateTime, Duration, DurationRound, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, DurationRound, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Value};
 use shared::period::{BucketValue, PeriodQuery, PeriodSummary, Trend};
@@ -35,12 +35,13 @@ impl Bounds {
 
 /// Bounds of `q` at `now` in the tenant's zone `tz`. A preset ends with the bucket holding
 /// `now` and starts a whole number of buckets earlier, so every bucket is counted whole; a
-/// custom period runs from midnight of its first day to midnight after its last, local time.
+/// custom period runs from midnight of its first day (or its first hour) to midnight after its
+/// last day (or the hour it ends at), local time.
 pub fn bounds(q: &PeriodQuery, now: DateTime<Utc>, tz: Tz) -> Result<Bounds, AppError> {
-    let (from, to) = match q.custom_days()? {
-        Some((first, last)) => (
-            local_midnight(tz, first)?,
-            local_midnight(tz, last + Duration::days(1))?,
+    let (from, to) = match q.custom()? {
+        Some((start, end)) => (
+            local_instant(tz, start, "from")?,
+            local_instant(tz, end, "to")?,
         ),
         None => {
             let span = q.range.unwrap_or_default().span();
@@ -70,19 +71,21 @@ fn step_for(span: Duration) -> Duration {
     }
 }
 
-fn local_midnight(tz: Tz, day: NaiveDate) -> Result<DateTime<Utc>, AppError> {
-    let midnight = day
-        .and_hms_opt(0, 0, 0)
-        .ok_or_else(|| AppError::validation("from", "not a day"))?;
-    // A zone whose clocks jump at midnight has no 00:00 that day: the first instant after.
+/// The instant of a local time; a time the clocks skip (a jump at midnight, or 02:00 on the
+/// night summer time begins) is the first instant after it, a repeated one its first occurrence.
+fn local_instant(
+    tz: Tz,
+    local: NaiveDateTime,
+    field: &'static str,
+) -> Result<DateTime<Utc>, AppError> {
     Ok(tz
-        .from_local_datetime(&midnight)
+        .from_local_datetime(&local)
         .earliest()
         .or_else(|| {
-            tz.from_local_datetime(&(midnight + Duration::hours(1)))
+            tz.from_local_datetime(&(local + Duration::hours(1)))
                 .earliest()
         })
-        .ok_or_else(|| AppError::validation("from", "no such local time"))?
+        .ok_or_else(|| AppError::validation(field, "no such local time"))?
         .with_timezone(&Utc))
 }
 
@@ -387,6 +390,34 @@ mod tests {
         assert_eq!(b.from, at("2026-03-28T23:00:00Z"));
         assert_eq!(b.to, at("2026-03-29T22:00:00Z"));
         assert_eq!(b.from - b.previous_from, Duration::hours(23));
+    }
+
+    #[test]
+    fn custom_hours_are_local_hours() {
+        let q = |from: &str, to: &str| PeriodQuery {
+            range: None,
+            from: Some(from.parse().unwrap()),
+            to: Some(to.parse().unwrap()),
+        };
+        let now = at("2026-11-27T10:00:00Z");
+        let rome = chrono_tz::Europe::Rome;
+        // Six hours of a winter morning in Rome (UTC+1), hourly buckets, the six before.
+        let b = bounds(&q("2026-11-20T06:00", "2026-11-20T12:00"), now, rome).unwrap();
+        assert_eq!(
+            (b.from, b.to),
+            (at("2026-11-20T05:00:00Z"), at("2026-11-20T11:00:00Z"))
+        );
+        assert_eq!(b.previous_from, at("2026-11-19T23:00:00Z"));
+        assert_eq!(b.resolution, Resolution::Hourly);
+        // 02:00 does not exist on 29 March 2026 in Rome: the period starts at 03:00 (01:00 UTC).
+        let b = bounds(&q("2026-03-29T02:00", "2026-03-29T05:00"), now, rome).unwrap();
+        assert_eq!(
+            (b.from, b.to),
+            (at("2026-03-29T01:00:00Z"), at("2026-03-29T03:00:00Z"))
+        );
+        // An hour to the end of a day.
+        let b = bounds(&q("2026-11-20T23:00", "2026-11-20"), now, rome).unwrap();
+        assert_eq!(b.to - b.from, Duration::hours(1));
     }
 
     #[test]

@@ -202,6 +202,43 @@ async fn figures_follow_the_stored_rows(t: TestDb) {
     assert_eq!(s.pressure.len(), 23);
     assert_eq!(s.previous_inflow.len(), 24);
     assert_eq!(s.time_zone, "Europe/Rome");
+
+    // A custom period of whole hours, local time (Rome, UTC+1 in November): 08:00–12:00 is
+    // 07:00–11:00 UTC, compared with the four hours before.
+    let q = PeriodQuery {
+        range: None,
+        from: Some("2026-11-20T08:00".parse().unwrap()),
+        to: Some("2026-11-20T12:00".parse().unwrap()),
+    };
+    let s = server::dashboard::period::summary(&t.db, tenant, &q, now)
+        .await
+        .unwrap();
+    let (from, to) = (at("2026-11-20T07:00:00Z"), at("2026-11-20T11:00:00Z"));
+    assert_eq!((s.from, s.to), (from, to));
+    assert_eq!(s.previous_from, at("2026-11-20T03:00:00Z"));
+    close(
+        s.inflow_m3.current,
+        volume(&rows, from, to),
+        "hours: inflow volume",
+    );
+    close(
+        s.inflow_m3.previous,
+        volume(&rows, s.previous_from, from),
+        "hours: previous inflow volume",
+    );
+    close(s.readings.current, readings_in(from, to), "hours: readings");
+    close(
+        s.mean_pressure_bar.current,
+        mean_pressure(&rows, from, to),
+        "hours: mean pressure",
+    );
+    close(
+        s.incidents.current,
+        2.0,
+        "hours: incidents (detected 07:00 and 10:00 UTC)",
+    );
+    assert_eq!(s.inflow.len(), 4, "one point per hour");
+    assert_eq!(s.inflow[0].ts, from);
     t.drop_db().await;
 }
 
@@ -237,6 +274,8 @@ async fn periods_are_checked_and_served_over_rest() {
         ("from=2026-11-02", "to"),
         ("from=2026-11-02&to=2026-11-01", "to"),
         ("from=yesterday&to=2026-11-01", "query"),
+        ("from=2026-11-01T06%3A15&to=2026-11-02", "query"),
+        ("from=2026-11-01T06%3A00&to=2026-11-01T06%3A00", "to"),
     ] {
         let reply = send(
             &app,
@@ -261,5 +300,20 @@ async fn periods_are_checked_and_served_over_rest() {
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(reply.json()["resolution"], "hourly");
+    // Whole hours, as the page's date-and-time fields send them (the tenant's zone, UTC+1).
+    let reply = send(
+        &app,
+        get(
+            "/api/v1/dashboard/period?from=2026-11-01T06%3A00&to=2026-11-01T12%3A00",
+            Some(&token),
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let body = reply.json();
+    assert_eq!(
+        (body["from"].as_str(), body["to"].as_str()),
+        (Some("2026-11-01T05:00:00Z"), Some("2026-11-01T11:00:00Z"))
+    );
     t.drop_db().await;
 }

@@ -1,6 +1,7 @@
 //! The dashboard's period: the range picker (kept in the URL: `?range=7d`, or
-//! `?from=YYYY-MM-DD&to=YYYY-MM-DD` for whole days), the KPI ribbon with each figure's trend
-//! against the period before, and the flow analytics chart.
+//! `?from=…&to=…` for a custom period of whole hours, `YYYY-MM-DDTHH:00`, or of whole days,
+//! `YYYY-MM-DD`), the KPI ribbon with each figure's trend against the period before, and the
+//! flow analytics chart.
 
 use crate::components::echart::EChart;
 use crate::components::error_box::ErrorBox;
@@ -9,7 +10,7 @@ use crate::components::when;
 use crate::server_fns::dashboard::get_period;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use shared::period::{PeriodQuery, PeriodSummary, PeriodView, RangePreset, Trend};
+use shared::period::{PeriodEnd, PeriodQuery, PeriodSummary, PeriodView, RangePreset, Trend};
 use shared::series::SeriesPoint;
 use shared::{AppError, Metric};
 
@@ -35,21 +36,21 @@ pub(crate) fn period_query(
                 .ok_or_else(|| AppError::validation("range", "one of 24h, 7d, 30d, 1y"))?,
         ),
     };
-    let day = |field: &str, v: Option<String>| -> Result<_, AppError> {
+    let end = |field: &str, v: Option<String>| -> Result<_, AppError> {
         match v.filter(|v| !v.is_empty()) {
             None => Ok(None),
             Some(v) => v
-                .parse()
+                .parse::<PeriodEnd>()
                 .map(Some)
-                .map_err(|_| AppError::validation(field, "a day as YYYY-MM-DD")),
+                .map_err(|why| AppError::validation(field, why)),
         }
     };
     let q = PeriodQuery {
         range,
-        from: day("from", from)?,
-        to: day("to", to)?,
+        from: end("from", from)?,
+        to: end("to", to)?,
     };
-    q.custom_days()?;
+    q.custom()?;
     Ok(q)
 }
 
@@ -85,11 +86,18 @@ pub fn PeriodSection() -> impl IntoView {
     }
 }
 
-/// The period presets and the custom days form, linking to `base` with the period in its query.
+/// The period presets and the custom period form (whole hours, local time of the tenant),
+/// linking to `base` with the period in its query.
 #[component]
 pub(crate) fn RangePicker(#[prop(default = "/")] base: &'static str) -> impl IntoView {
     let query = use_query_map();
     let custom = move || query.read().get("from").is_some();
+    // The URL's end as the field shows it: a day as its first (or, closing, the next) midnight.
+    let bound = move |name: &str, at: fn(PeriodEnd) -> chrono::NaiveDateTime| {
+        let v = query.read().get(name)?;
+        let end = v.parse::<PeriodEnd>().ok()?;
+        Some(PeriodEnd::Hour(at(end)).to_string())
+    };
     let current = move || {
         let q = query.read();
         match q.get("range") {
@@ -119,15 +127,17 @@ pub(crate) fn RangePicker(#[prop(default = "/")] base: &'static str) -> impl Int
             </nav>
             <form method="get" action=base class="custom-range" class:active=custom data-testid="custom-range">
                 <label>
-                    "From " <input type="date" name="from" required value=move || query.read().get("from").unwrap_or_default() />
+                    "From " <input type="datetime-local" step="3600" name="from" required value=move || bound("from", PeriodEnd::start) />
                 </label>
                 <label>
-                    "to " <input type="date" name="to" required value=move || query.read().get("to").unwrap_or_default() />
+                    "until " <input type="datetime-local" step="3600" name="to" required value=move || bound("to", PeriodEnd::end) />
                 </label>
-                <button class="btn" type="submit">"Show days"</button>
+                <button class="btn" type="submit">"Show"</button>
             </form>
         </div>
     }
+    // Erased: its type nests in every page that shows it (the compiler's depth limit).
+    .into_any()
 }
 
 /// `▲ 4.2 % vs previous period`, in words as well as by arrow and colour.
@@ -283,5 +293,18 @@ mod tests {
         assert_eq!(q.to, "2026-11-03".parse().ok());
         assert!(period_query(None, s("2026-11-03"), s("2026-11-01")).is_err());
         assert!(period_query(None, s("yesterday"), s("2026-11-01")).is_err());
+        let q = period_query(None, s("2026-11-01T22:00"), s("2026-11-02T06:00")).unwrap();
+        assert_eq!(
+            q.from.map(|e| e.to_string()).as_deref(),
+            Some("2026-11-01T22:00")
+        );
+        // A quarter hour is not a whole hour: the field is named with the reason.
+        match period_query(None, s("2026-11-01T22:15"), s("2026-11-02T06:00")) {
+            Err(AppError::Validation { field, message }) => {
+                assert_eq!(field, "from");
+                assert!(message.contains("whole hour"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

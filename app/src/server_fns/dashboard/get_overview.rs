@@ -1,7 +1,6 @@
-use chrono::NaiveDate;
 use leptos::prelude::*;
 use shared::overview::OverviewView;
-use shared::period::RangePreset;
+use shared::period::{PeriodEnd, RangePreset};
 use shared::AppError;
 
 /// The network overview over a period: the figures, the schematic map (SVG drawn on the
@@ -10,8 +9,8 @@ use shared::AppError;
 #[server(output = crate::resource::Wire)]
 pub async fn get_overview(
     range: Option<RangePreset>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
+    from: Option<PeriodEnd>,
+    to: Option<PeriodEnd>,
 ) -> Result<OverviewView, AppError> {
     use crate::ssr::{caller, services, with_status};
     use shared::period::PeriodQuery;

@@ -1,6 +1,5 @@
-use chrono::NaiveDate;
 use leptos::prelude::*;
-use shared::period::{PeriodView, RangePreset};
+use shared::period::{PeriodEnd, PeriodView, RangePreset};
 use shared::AppError;
 
 /// The dashboard's figures over a period against the period before, and the flow analytics
@@ -9,8 +8,8 @@ use shared::AppError;
 #[server(output = crate::resource::Wire)]
 pub async fn get_period(
     range: Option<RangePreset>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
+    from: Option<PeriodEnd>,
+    to: Option<PeriodEnd>,
 ) -> Result<PeriodView, AppError> {
     use crate::ssr::{caller, services, with_status};
     use shared::period::PeriodQuery;
