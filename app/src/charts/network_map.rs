@@ -20,7 +20,7 @@ const LABEL_LIMIT: usize = 80;
 /// Above this many located nodes, normal nodes sharing a grouping cell are drawn as one group.
 const GROUP_ABOVE: usize = 300;
 /// Side of a grouping cell on the drawing (the box is 960 × 560).
-const CELL: f64 = 24.0;
+const CELL: f64 = 40.0;
 /// Node ids a group's tooltip lists before "and n more".
 const GROUP_NAMES: usize = 8;
 
@@ -172,6 +172,8 @@ pub fn map_svg(nodes: &[MapNode]) -> String {
             districts.entry(d).or_default().push(*p);
         }
     }
+    // District names go on top of the markers (drawn last), readable on a crowded map.
+    let mut labels = String::new();
     for (i, (name, pts)) in districts.iter().enumerate() {
         let outline = hull(pts.clone());
         let class = format!("map-district tone-{}", i % 6);
@@ -201,7 +203,7 @@ pub fn map_svg(nodes: &[MapNode]) -> String {
             }
         }
         let _ = write!(
-            svg,
+            labels,
             r#"<text class="map-district-label" x="{cx:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
             cy - 16.0,
             escape(name)
@@ -215,7 +217,7 @@ pub fn map_svg(nodes: &[MapNode]) -> String {
     }
     let mut order = single;
     order.sort_by_key(|i| std::cmp::Reverse(located[*i].status));
-    let labels = located.len() <= LABEL_LIMIT;
+    let node_labels = located.len() <= LABEL_LIMIT;
     for i in order {
         let (n, (x, y)) = (located[i], xy[i]);
         let tip = tooltip(n);
@@ -228,7 +230,7 @@ pub fn map_svg(nodes: &[MapNode]) -> String {
             escape(&tip),
             marker(n.status, x, y)
         );
-        if labels {
+        if node_labels {
             let _ = write!(
                 svg,
                 r#"<text class="map-label" x="{:.1}" y="{:.1}">{}</text>"#,
@@ -239,6 +241,7 @@ pub fn map_svg(nodes: &[MapNode]) -> String {
         }
         svg.push_str("</a>");
     }
+    svg.push_str(&labels);
     svg.push_str("</svg>");
     svg
 }
@@ -297,7 +300,8 @@ fn draw_group(svg: &mut String, located: &[&MapNode], xy: &[(f64, f64)], members
     if count > GROUP_NAMES {
         let _ = write!(tip, " and {} more", count - GROUP_NAMES);
     }
-    let r = 7.0 + 2.0 * (count as f64).ln();
+    // Larger for more nodes, never over the neighbouring cells' groups.
+    let r = (7.0 + 2.0 * (count as f64).ln()).min(CELL * 0.4);
     let _ = write!(
         svg,
         r#"<g class="map-group" role="img" aria-label="{}" data-count="{count}"><title>{}</title><circle class="map-node status-normal" cx="{x:.1}" cy="{y:.1}" r="{r:.1}"/><text class="map-group-count" x="{x:.1}" y="{y:.1}" dy="0.35em" text-anchor="middle">{count}</text></g>"#,
@@ -398,13 +402,22 @@ mod tests {
             };
             let district = if i % 60 < 30 { "West" } else { "East" };
             let (row, col) = (i / 60, i % 60);
-            nodes.push(node(i, Some(39.20 + row as f64 * 0.001), 9.10 + col as f64 * 0.001, status, district));
+            nodes.push(node(
+                i,
+                Some(39.20 + row as f64 * 0.001),
+                9.10 + col as f64 * 0.001,
+                status,
+                district,
+            ));
         }
         let svg = map_svg(&nodes);
         assert!(svg.contains("Schematic map of 3000 nodes"));
         // Every node needing attention keeps its own marker and link.
         for id in [7, 1500, 42, 2999] {
-            assert!(svg.contains(&format!("<a href=\"/nodes/{id}\"")), "node {id}");
+            assert!(
+                svg.contains(&format!("<a href=\"/nodes/{id}\"")),
+                "node {id}"
+            );
         }
         // Every normal node is drawn once: alone, or counted in exactly one group.
         let grouped: usize = svg
@@ -420,7 +433,9 @@ mod tests {
         assert!(groups + alone + 4 < 800, "{} marks", groups + alone + 4);
         assert!(svg.len() < 400_000, "{} bytes", svg.len());
         // A group names its nodes and district in its tooltip.
-        assert!(svg.contains("nodes, all normal · West") || svg.contains("nodes, all normal · East"));
+        assert!(
+            svg.contains("nodes, all normal · West") || svg.contains("nodes, all normal · East")
+        );
         assert!(svg.contains(" more</title>"));
     }
 
