@@ -170,7 +170,7 @@ pub async fn fit(
 }
 
 /// The district's inlet meters: its active flow nodes (a conflict when it has none).
-async fn inlets<C: ConnectionTrait>(
+pub async fn inlets<C: ConnectionTrait>(
     db: &C,
     tenant_id: i64,
     district: &districts::Model,
@@ -216,6 +216,21 @@ pub async fn fit_district(
         history_hours: f.history_hours,
         points: f.points,
     })
+}
+
+/// The demand forecast of a district with a single inlet meter: that meter's flow forecast
+/// (the same series — its hourly means — so fitting it again would give the same answer).
+pub fn district_from_inlet(district: &districts::Model, inlet: &Forecast) -> DistrictForecast {
+    DistrictForecast {
+        district_id: district.id,
+        district: district.name.clone(),
+        inlet_node_ids: vec![inlet.node_id],
+        method: inlet.method.clone(),
+        level: inlet.level,
+        generated_at: inlet.generated_at,
+        history_hours: inlet.history_hours,
+        points: inlet.points.clone(),
+    }
 }
 
 #[derive(FromQueryResult)]

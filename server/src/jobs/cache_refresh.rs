@@ -68,6 +68,8 @@ impl Job for CacheRefresh {
             }
         }
         let (mut local, mut warehouse) = (0, 0);
+        // This run's flow forecasts by node, for districts with a single inlet.
+        let mut made = std::collections::HashMap::new();
         for node in meters {
             let fc = match from_warehouse.remove(&node.external_id) {
                 Some(made) => {
@@ -97,6 +99,7 @@ impl Job for CacheRefresh {
             crate::forecast::store(&ctx.db, &cache, tenant.id, &fc)
                 .await
                 .map_err(|e| anyhow::anyhow!("storing a forecast: {e}"))?;
+            made.insert(fc.node_id, fc);
         }
         let forecasts = local + warehouse;
         // Each district's demand (its inlet meters' summed flow), fitted here; a district
@@ -105,9 +108,26 @@ impl Job for CacheRefresh {
             .filter(districts::Column::TenantId.eq(tenant.id))
             .all(&ctx.db)
             .await?;
-        let mut district_forecasts = 0;
+        let (mut district_forecasts, mut reused) = (0, 0);
         for district in &districts {
-            let fc = match crate::forecast::fit_district(&ctx.db, tenant.id, district, now).await {
+            // A single inlet's demand is that meter's flow, just forecast: taken as it is.
+            let inlets = match crate::forecast::inlets(&ctx.db, tenant.id, district).await {
+                Ok(inlets) => inlets,
+                Err(AppError::Conflict { .. }) => continue,
+                Err(e) => anyhow::bail!("reading district {}'s inlets: {e}", district.name),
+            };
+            let single = match inlets.as_slice() {
+                [one] => made.get(one),
+                _ => None,
+            };
+            let fitted = match single {
+                Some(inlet) => {
+                    reused += 1;
+                    Ok(crate::forecast::district_from_inlet(district, inlet))
+                }
+                None => crate::forecast::fit_district(&ctx.db, tenant.id, district, now).await,
+            };
+            let fc = match fitted {
                 Ok(fc) => fc,
                 // No inlet meter, too little history, or no model fits it: skipped.
                 Err(AppError::Conflict { .. }) => continue,
@@ -123,7 +143,8 @@ impl Job for CacheRefresh {
             detail: format!(
                 "summary of {} nodes and {} readings cached under {key}; {forecasts} forecasts \
                  stored ({warehouse} from the warehouse's model, {local} fitted here) and \
-                 {district_forecasts} of {} districts' demand forecasts",
+                 {district_forecasts} of {} districts' demand forecasts ({reused} taken from \
+                 their single inlet's)",
                 summary.node_count,
                 summary.readings_24h,
                 districts.len()

@@ -230,6 +230,45 @@ async fn the_hourly_refresh_stores_each_districts_demand_forecast() {
         }
     }
     assert!(!stored.is_empty(), "the demo has districts with inlets");
+    // A district with a single inlet takes that meter's flow forecast of the same run as its
+    // demand forecast instead of fitting the same series again; the run says how many did.
+    let mut single = 0;
+    for fc in &stored {
+        if let [inlet] = fc.inlet_node_ids[..] {
+            single += 1;
+            let node = server::forecast::stored(
+                &t.db,
+                demo.tenant_id,
+                inlet,
+                shared::Metric::FlowRate,
+                now,
+            )
+            .await
+            .unwrap()
+            .expect("the inlet's own forecast");
+            assert_eq!(
+                (&fc.method, &fc.points),
+                (&node.method, &node.points),
+                "district {}",
+                fc.district
+            );
+        }
+    }
+    assert!(single > 0, "the demo has single-inlet districts");
+    let detail = {
+        use server::storage::entities::job_runs;
+        job_runs::Entity::find()
+            .filter(job_runs::Column::Job.eq("cache_refresh"))
+            .one(&t.db)
+            .await
+            .unwrap()
+            .and_then(|r| r.detail)
+            .unwrap_or_default()
+    };
+    assert!(
+        detail.contains(&format!("({single} taken from their single inlet's)")),
+        "{detail}"
+    );
     // Another tenant cannot read them, and they are no longer fresh a day later.
     let first = &stored[0];
     assert!(
