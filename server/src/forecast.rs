@@ -205,7 +205,18 @@ pub async fn fit_district(
     now: DateTime<Utc>,
 ) -> Result<DistrictForecast, AppError> {
     let inlets = inlets(db, tenant_id, district).await?;
-    let f = fit_sum(db, tenant_id, &inlets, Metric::FlowRate, now).await?;
+    fit_district_inlets(db, tenant_id, district, &inlets, now).await
+}
+
+/// [`fit_district`] for inlets already read (see [`inlets`]).
+pub async fn fit_district_inlets(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+    district: &districts::Model,
+    inlets: &[i64],
+    now: DateTime<Utc>,
+) -> Result<DistrictForecast, AppError> {
+    let f = fit_sum(db, tenant_id, inlets, Metric::FlowRate, now).await?;
     Ok(DistrictForecast {
         district_id: district.id,
         district: district.name.clone(),

@@ -125,7 +125,10 @@ impl Job for CacheRefresh {
                     reused += 1;
                     Ok(crate::forecast::district_from_inlet(district, inlet))
                 }
-                None => crate::forecast::fit_district(&ctx.db, tenant.id, district, now).await,
+                None => {
+                    crate::forecast::fit_district_inlets(&ctx.db, tenant.id, district, &inlets, now)
+                        .await
+                }
             };
             let fc = match fitted {
                 Ok(fc) => fc,
