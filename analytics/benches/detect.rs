@@ -13,12 +13,12 @@ fn detect(c: &mut Criterion) {
         loggers_per_district: 45,
         flow_meters: 100,
         days: 30,
-        leak: Some(LeakSpec {
+        leaks: vec![LeakSpec {
             district: 3,
             start: 25 * 96,
             lps: 40.0,
             drops: vec![0.12, 0.08, 0.03],
-        }),
+        }],
         ..Default::default()
     };
     let panel = network(&cfg);

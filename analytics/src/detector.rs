@@ -2,7 +2,7 @@
 
 use crate::faults::{classify, clear_shared_spikes, mark_drift, FaultConfig, FaultKind};
 use crate::hydraulic::{compute, DistrictFlow, HydraulicConfig, Hydraulics, Night, Scored};
-use crate::incidents::{Affected, Finding, IncidentKind};
+use crate::incidents::{Affected, Finding, IncidentKind, SAME_ONSET};
 use crate::panel::{Panel, SensorKind};
 
 /// Thresholds of the detector. Chosen a priori (robust z-scores), not fitted to a data set.
@@ -145,11 +145,12 @@ impl Detector {
             .filter(|(_, z)| z.is_finite())
             .collect();
         ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let affected: Vec<Affected> = ranked
+        let ranked_affected: Vec<(usize, Affected)> = ranked
             .iter()
             .filter(|(_, z)| *z <= -c.affected_k)
-            .map(|&(i, z)| pressure_affected(panel, hyd, i, t, z))
+            .map(|&(i, z)| (i, pressure_affected(panel, hyd, i, t, z)))
             .collect();
+        let affected: Vec<Affected> = ranked_affected.iter().map(|(_, a)| a.clone()).collect();
         let inflow = hyd.inflow.as_ref();
         let inflow_z = inflow.map_or(f64::NAN, |q| q.z[t]);
         let pick = |q: &Scored, k: usize, day: bool| if day { q.z_day[k] } else { q.z[k] };
@@ -202,8 +203,16 @@ impl Detector {
         let mut out = Vec::new();
         let at = panel.time(t);
 
-        if let Some(&(top, day)) = dropping.first() {
+        // The most dropping logger, and the first of each other district whose drop the inflow
+        // supports: one burst's drop reaching the next district joins its incident (the tracker
+        // sees they began together), while a second leak elsewhere is raised on its own.
+        let mut seen: Vec<Option<&str>> = Vec::new();
+        for (n, &(top, day)) in dropping.iter().enumerate() {
             let s = &panel.series[top];
+            if seen.contains(&s.district.as_deref()) {
+                continue;
+            }
+            seen.push(s.district.as_deref());
             let sc = hyd.pressure[top].as_ref().expect("pressure");
             let zs = if day { &sc.z_day } else { &sc.z };
             let z = zs[t];
@@ -214,6 +223,32 @@ impl Detector {
                 "over the last day"
             } else {
                 "for over an hour"
+            };
+            let affected = if n == 0 {
+                // Its district's loggers, and those of others whose drop began with it.
+                ranked_affected
+                    .iter()
+                    .filter(|(i, _)| {
+                        panel.series[*i].district == s.district || {
+                            let z = &hyd.pressure[*i].as_ref().expect("pressure").z;
+                            let began = panel.time(onset(z, t, |z| z <= -c.affected_k));
+                            (began - start).abs() <= SAME_ONSET
+                        }
+                    })
+                    .map(|(_, a)| a.clone())
+                    .collect()
+            } else if q >= c.inflow_support_k {
+                // This district's own loggers, itself first.
+                let mut own = vec![pressure_affected(panel, hyd, top, t, z)];
+                own.extend(
+                    ranked_affected
+                        .iter()
+                        .filter(|(i, _)| *i != top && panel.series[*i].district == s.district)
+                        .map(|(_, a)| a.clone()),
+                );
+                own
+            } else {
+                continue;
             };
             if q >= c.inflow_support_k {
                 let own = hyd.district_flow(top).filter(|_| by_district);
@@ -228,7 +263,7 @@ impl Detector {
                     start,
                     score: z,
                     district,
-                    affected: with_inflow(affected.clone(), panel, hyd, own, t),
+                    affected: with_inflow(affected, panel, hyd, own, t),
                     explanation: format!(
                         "Pressure at {} has been {:.1} deviations below its usual level {span} while {source} is {:.1} deviations above: water is leaving the network near {}.",
                         s.node, -z, q, s.node
@@ -243,14 +278,15 @@ impl Detector {
                     start,
                     score: z,
                     district,
-                    affected: affected.clone(),
+                    affected,
                     explanation: format!(
                         "Pressure at {} has been {:.1} deviations below its usual level {span}, more than its neighbours explain; inflow shows no matching rise.",
                         s.node, -z
                     ),
                 });
             }
-        } else {
+        }
+        if dropping.is_empty() {
             // Inflow alone: a district's own inflow names the district; the network's is used
             // when no district's rises (unmetered districts, or meters the districts share).
             let rising = |q: &Scored| persistent(&q.z, &|z| z >= c.inflow_k);

@@ -1,12 +1,17 @@
 //! Turns the detector's per-step findings into incidents: one event, one incident.
 //!
 //! Findings with the same key extend the open incident; hydraulic findings join an open leak
-//! incident they overlap (a burst seen by three loggers and the inflow meter is one leak), and a
-//! leak finding upgrades an open pressure-drop incident on the same sensor. An incident closes
+//! incident of their district, or of another district when they began together (a burst seen by
+//! three loggers and the inflow meter is one leak, a second burst elsewhere hours later is
+//! another), and a leak finding upgrades an open pressure-drop incident on the same sensor. An incident closes
 //! when no finding has extended it for its kind's quiet period, so an alarm that flickers is still
 //! one incident, and a new incident needs new evidence after that.
 
 use serde::{Deserialize, Serialize};
+
+/// A pressure drop in another district that began more than this many seconds after a leak was
+/// known is not that leak's.
+pub(crate) const SAME_ONSET: i64 = 3 * 3600;
 
 /// What kind of event an incident is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -180,8 +185,14 @@ impl IncidentTracker {
         if let Some(i) = self.open.iter().position(|o| o.key == f.key) {
             return Some(i);
         }
+        // Evidence without a district (the network's) may belong to any district's leak.
+        let same_district =
+            |o: &Incident| o.district.is_none() || f.district.is_none() || o.district == f.district;
         if !f.opens {
-            return self.open.iter().position(|o| o.kind == f.kind);
+            return self
+                .open
+                .iter()
+                .position(|o| o.kind == f.kind && same_district(o));
         }
         if !f.kind.joins_leaks() {
             return None;
@@ -190,14 +201,33 @@ impl IncidentTracker {
         let shares_top = |o: &Incident| {
             top.is_some_and(|(n, m)| o.affected.iter().any(|a| &a.node == n && &a.metric == m))
         };
-        // An open leak takes in any hydraulic evidence of the same time: one event, one incident.
-        if let Some(i) = self.open.iter().position(|o| o.kind == IncidentKind::Leak) {
+        // An open leak takes in the hydraulic evidence of the same time: one event, one
+        // incident (one burst's pressure drop reaches the next district, and its water every
+        // meter downstream). Except a new event elsewhere: a pressure logger of another
+        // district, not among the leak's sensors, whose drop began well after the leak was
+        // known.
+        let elsewhere = |o: &Incident| {
+            !same_district(o)
+                && f.start - o.detected_at > SAME_ONSET
+                && top.is_some_and(|(_, m)| m == "pressure")
+                && !shares_top(o)
+        };
+        let leaks = || {
+            self.open
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.kind == IncidentKind::Leak)
+        };
+        let joined = leaks()
+            .find(|(_, o)| same_district(o))
+            .or_else(|| leaks().find(|(_, o)| !elsewhere(o)));
+        if let Some((i, _)) = joined {
             return Some(i);
         }
         // A leak finding upgrades an open pressure drop or night-flow incident it overlaps.
         if f.kind == IncidentKind::Leak {
             return self.open.iter().position(|o| {
-                o.kind == IncidentKind::NightFlowRise
+                (o.kind == IncidentKind::NightFlowRise && same_district(o))
                     || (o.kind == IncidentKind::PressureDrop && shares_top(o))
             });
         }

@@ -1,5 +1,5 @@
 //! Synthetic networks for tests and benchmarks: diurnal and weekly demand, pressure falling with
-//! the square of the flow, sensor noise, and optionally a leak, a stuck logger, a lost reading
+//! the square of the flow, sensor noise, and optionally leaks, a stuck logger, a lost reading
 //! and a drifting logger.
 //! Seeded, so every run produces the same data.
 
@@ -26,7 +26,8 @@ pub struct SynthConfig {
     pub days: usize,
     /// Unix seconds of step 0 (a Monday midnight UTC is convenient).
     pub start: i64,
-    pub leak: Option<LeakSpec>,
+    /// Leaks to inject; each adds its water and its pressure drops from its own start on.
+    pub leaks: Vec<LeakSpec>,
     /// (series index, first step, steps) of a logger stuck at its last value.
     pub stuck: Option<(usize, usize, usize)>,
     /// (series index, step) of a lost reading.
@@ -47,7 +48,7 @@ impl Default for SynthConfig {
             flow_meters: 2,
             days: 28,
             start: 1_767_571_200, // Monday 2026-01-05 00:00 UTC
-            leak: None,
+            leaks: Vec::new(),
             stuck: None,
             missing: None,
             drift: None,
@@ -88,11 +89,12 @@ pub fn network(cfg: &SynthConfig) -> Panel {
             let weekday = (t / per_day) % 7;
             let weekly = if weekday >= 5 { 0.9 } else { 1.0 };
             let diurnal = 1.0 + 0.35 * ((hour - 7.0) / 24.0 * std::f64::consts::TAU).sin();
-            let leak = cfg
-                .leak
-                .as_ref()
+            let leak: f64 = cfg
+                .leaks
+                .iter()
                 .filter(|l| t >= l.start)
-                .map_or(0.0, |l| l.lps);
+                .map(|l| l.lps)
+                .sum();
             500.0 * diurnal * weekly * day_factor[t / per_day] + leak + 3.0 * rng.normal()
         })
         .collect();
@@ -101,20 +103,25 @@ pub fn network(cfg: &SynthConfig) -> Panel {
         for i in 0..cfg.loggers_per_district {
             let base = 4.0 + 0.3 * i as f64 + 0.2 * d as f64;
             let sensitivity = 0.25 + 0.05 * i as f64;
-            let drop = cfg.leak.as_ref().map_or(0.0, |l| {
-                let last = l.drops.last().copied().unwrap_or(0.0);
-                if l.district == d {
-                    l.drops.get(i).copied().unwrap_or(last)
-                } else {
-                    last / 10.0
-                }
-            });
+            // This logger's pressure lost to each leak.
+            let drops: Vec<(usize, f64)> = cfg
+                .leaks
+                .iter()
+                .map(|l| {
+                    let last = l.drops.last().copied().unwrap_or(0.0);
+                    let drop = if l.district == d {
+                        l.drops.get(i).copied().unwrap_or(last)
+                    } else {
+                        last / 10.0
+                    };
+                    (l.start, drop)
+                })
+                .collect();
             let values = (0..n)
                 .map(|t| {
                     let q = inflow[t] / 500.0;
-                    let leak = cfg.leak.as_ref().is_some_and(|l| t >= l.start);
-                    base - sensitivity * q * q - if leak { drop } else { 0.0 }
-                        + 0.005 * rng.normal()
+                    let drop: f64 = drops.iter().filter(|(s, _)| t >= *s).map(|(_, d)| d).sum();
+                    base - sensitivity * q * q - drop + 0.005 * rng.normal()
                 })
                 .collect();
             series.push(Series {
@@ -128,12 +135,6 @@ pub fn network(cfg: &SynthConfig) -> Panel {
             });
         }
     }
-    let leak_at = |t: usize| {
-        cfg.leak
-            .as_ref()
-            .filter(|l| t >= l.start)
-            .map_or(0.0, |l| l.lps)
-    };
     let district_of = |j: usize| j % cfg.districts.max(1);
     for j in 0..cfg.flow_meters {
         let share = if j == 0 {
@@ -141,17 +142,16 @@ pub fn network(cfg: &SynthConfig) -> Panel {
         } else {
             0.4 / (cfg.flow_meters - 1).max(1) as f64
         };
-        // The leak's part of this meter's flow.
-        let leak_share = match &cfg.leak {
-            Some(l) if cfg.district_inlets => {
+        // Each leak's part of this meter's flow.
+        let leak_share = |l: &LeakSpec| {
+            if !cfg.district_inlets {
+                share
+            } else if district_of(j) == l.district {
                 let inlets = (0..cfg.flow_meters).filter(|&k| district_of(k) == l.district);
-                if district_of(j) == l.district {
-                    1.0 / inlets.count() as f64
-                } else {
-                    0.0
-                }
+                1.0 / inlets.count() as f64
+            } else {
+                0.0
             }
-            _ => share,
         };
         series.push(Series {
             node: format!("F{j}"),
@@ -164,8 +164,11 @@ pub fn network(cfg: &SynthConfig) -> Panel {
                 .iter()
                 .enumerate()
                 .map(|(t, q)| {
-                    let leak = leak_at(t);
-                    (q - leak) * share + leak * leak_share + 0.5 * rng.normal()
+                    let active = cfg.leaks.iter().filter(|l| t >= l.start);
+                    let (leak, carried) = active.fold((0.0, 0.0), |(all, here), l| {
+                        (all + l.lps, here + l.lps * leak_share(l))
+                    });
+                    (q - leak) * share + carried + 0.5 * rng.normal()
                 })
                 .collect(),
         });

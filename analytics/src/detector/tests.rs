@@ -46,12 +46,12 @@ fn finds_the_leak_near_its_loggers_and_the_faults_as_faults() {
     let leak_start = 24 * 96 + 4;
     let cfg = SynthConfig {
         // A burst: 40 L/s, the nearest logger losing 0.12 bar.
-        leak: Some(LeakSpec {
+        leaks: vec![LeakSpec {
             district: 0,
             start: leak_start,
             lps: 40.0,
             drops: vec![0.12, 0.08, 0.03],
-        }),
+        }],
         stuck: Some((5, 22 * 96 + 40, 16)),
         missing: Some((6, 23 * 96 + 48)),
         ..Default::default()
@@ -98,12 +98,12 @@ fn a_leak_in_a_metered_district_is_found_by_its_inflow_and_placed_there() {
     let cfg = |district_inlets| SynthConfig {
         districts: 3,
         flow_meters: 3,
-        leak: Some(LeakSpec {
+        leaks: vec![LeakSpec {
             district: 2,
             start: leak_start,
             lps: 15.0,
             drops: vec![0.002],
-        }),
+        }],
         district_inlets,
         ..Default::default()
     };
@@ -137,6 +137,54 @@ fn a_leak_in_a_metered_district_is_found_by_its_inflow_and_placed_there() {
     // The same water spread over every meter of the network is below what the network's
     // inflow can tell from a day's variation: nothing is raised there.
     assert_eq!(hydraulic(&network(&cfg(false))), vec![]);
+}
+
+/// Two bursts in two districts, the second a day after the first while the first still runs:
+/// two incidents, each placed in its district with its own nearest logger first, the second
+/// raised within hours of its start rather than absorbed by the first.
+#[test]
+fn a_second_leak_elsewhere_while_the_first_runs_is_its_own_incident() {
+    let (first, second) = (23 * 96 + 4, 24 * 96 + 40);
+    let burst = |district, start| LeakSpec {
+        district,
+        start,
+        lps: 40.0,
+        drops: vec![0.12, 0.08, 0.03],
+    };
+    let panel = network(&SynthConfig {
+        districts: 3,
+        leaks: vec![burst(0, first), burst(2, second)],
+        ..Default::default()
+    });
+    let found: Vec<_> = replay(&panel, 20 * 96)
+        .into_iter()
+        .filter(|i| !i.kind.is_fault())
+        .collect();
+    let placed: Vec<(IncidentKind, Option<&str>, &str)> = found
+        .iter()
+        .map(|i| (i.kind, i.district.as_deref(), i.affected[0].node.as_str()))
+        .collect();
+    assert_eq!(
+        placed,
+        [
+            (IncidentKind::Leak, Some("D0"), "D0-P0"),
+            (IncidentKind::Leak, Some("D2"), "D2-P0")
+        ],
+        "{found:#?}"
+    );
+    for (inc, start) in found.iter().zip([first, second]) {
+        let delay = inc.detected_at - panel.time(start);
+        assert!(
+            (0..=3 * 3600).contains(&delay),
+            "found {delay} s after: {inc:#?}"
+        );
+        assert!(inc.end.is_none(), "both still running: {inc:#?}");
+    }
+    assert!(
+        found[0].affected.iter().all(|a| !a.node.starts_with("D2-")),
+        "the second burst's loggers are not the first's: {:#?}",
+        found[0]
+    );
 }
 
 #[test]

@@ -21,12 +21,12 @@ const LEAK_START: usize = 24 * DAY + 4;
 pub(crate) async fn seed(db: &DatabaseConnection, slug: &str) -> (i64, analytics::Panel) {
     let tenant = new_tenant(db, slug).await;
     let panel = network(&SynthConfig {
-        leak: Some(LeakSpec {
+        leaks: vec![LeakSpec {
             district: 0,
             start: LEAK_START,
             lps: 40.0,
             drops: vec![0.12, 0.08, 0.03],
-        }),
+        }],
         stuck: Some((5, 22 * DAY + 40, 16)),
         missing: Some((6, 23 * DAY + 48)),
         ..Default::default()
