@@ -1,7 +1,8 @@
 // The network overview: the map draws every located node the REST API lists, with the
 // API's statuses; the gauges and the district table show the API's figures; the district
 // charts are drawn; each district's demand forecast gives the API's next-day volume and is
-// drawn with its band; a node on the map leads to its page.
+// drawn with its band; a node on the map leads to its page; the map zooms to a part of the
+// network given in the URL and back.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { BASE_URL, apiToken, inked, launch, screenshot, signIn, watchedPage } from "./browser.mjs";
@@ -159,5 +160,39 @@ test("the network overview draws the API's nodes, districts and health, and link
     await page.getByTestId("district-demand").locator(".echart.ready canvas").waitFor({ timeout: 15_000 });
     assert.deepEqual(problems, [], `load ${i + 1}`);
   }
+  await context.close();
+});
+
+test("the map zooms to a part of the network from the URL and goes back to the whole", async () => {
+  const api = await overview("range=24h");
+  const located = api.nodes.filter((n) => n.lat !== null && n.lon !== null);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const [lat, lon] = [median(located.map((n) => n.lat)), median(located.map((n) => n.lon))];
+  const south = Math.min(...located.map((n) => n.lat)) - 1e-4;
+  const west = Math.min(...located.map((n) => n.lon)) - 1e-4;
+  const inside = located.filter((n) => n.lat <= lat && n.lon <= lon);
+  assert.ok(inside.length > 0 && inside.length < located.length, `${inside.length} of ${located.length}`);
+
+  const { page, problems, context } = await watchedPage(browser);
+  await signIn(page);
+  await page.waitForURL(`${BASE_URL}/`, { timeout: 15_000 });
+  await page.goto(`${BASE_URL}/enhanced-overview?range=24h&map=${south},${west},${lat},${lon}`);
+  const map = page.getByTestId("network-map");
+  await map.locator("svg").waitFor({ timeout: 15_000 });
+  const markers = map.locator("a[href^='/nodes/']");
+  assert.deepEqual(
+    (await markers.evaluateAll((as) => as.map((a) => Number(a.getAttribute("href").split("/").pop())))).sort(),
+    inside.map((n) => n.id).sort(),
+  );
+  await screenshot(page, "overview-zoomed");
+  await map.locator("a.map-back").click();
+  await page.waitForURL(`${BASE_URL}/enhanced-overview?range=24h`);
+  await page.waitForFunction(
+    (n) => document.querySelectorAll("[data-testid=network-map] a[href^='/nodes/']").length === n,
+    located.length,
+    { timeout: 15_000 },
+  );
+  assert.equal(await map.locator("a.map-back").count(), 0);
+  assert.deepEqual(problems, []);
   await context.close();
 });

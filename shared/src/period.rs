@@ -158,6 +158,21 @@ pub struct PeriodQuery {
 }
 
 impl PeriodQuery {
+    /// The URL query parameters that ask for this period again (`range`, or `from` and `to`).
+    pub fn params(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(r) = self.range {
+            out.push(("range", r.as_str().to_owned()));
+        }
+        if let Some(f) = self.from {
+            out.push(("from", f.to_string()));
+        }
+        if let Some(t) = self.to {
+            out.push(("to", t.to_string()));
+        }
+        out
+    }
+
     /// A custom period asked for, checked (both ends given, at least an hour, not too long):
     /// its local start and (exclusive) end.
     pub fn custom(&self) -> Result<Option<(NaiveDateTime, NaiveDateTime)>, AppError> {

@@ -4,10 +4,11 @@
 //! its tooltip names it with its latest readings, and it links to the node's page. On a large
 //! network, normal nodes that fall close together are drawn as one numbered group, so the map
 //! stays readable (and light) with thousands of nodes; a node that needs attention (incident,
-//! fault, silent) is always drawn on its own.
+//! fault, silent) is always drawn on its own. A group links to the same page zoomed to its part
+//! of the network (`?map=south,west,north,east`), where its nodes are drawn one by one.
 
 use shared::overview::{MapNode, NodeStatus};
-use shared::Metric;
+use shared::{AppError, Metric};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -23,6 +24,107 @@ const GROUP_ABOVE: usize = 300;
 const CELL: f64 = 40.0;
 /// Node ids a group's tooltip lists before "and n more".
 const GROUP_NAMES: usize = 8;
+/// A zoomed window is at least this many degrees on a side (about 100 m), padded around the
+/// nodes it is made for by this share of its size on each side.
+const MIN_SPAN: f64 = 0.001;
+const WINDOW_PAD: f64 = 0.15;
+
+/// A part of the network to draw: a box of latitudes and longitudes, written in the page's
+/// URL as `map=south,west,north,east` (degrees).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MapWindow {
+    pub south: f64,
+    pub west: f64,
+    pub north: f64,
+    pub east: f64,
+}
+
+impl MapWindow {
+    /// Reads `south,west,north,east`; a clear error naming the `map` field otherwise.
+    pub fn parse(s: &str) -> Result<Self, AppError> {
+        let bad = |why: &str| {
+            AppError::validation("map", format!("{why} (south,west,north,east in degrees)"))
+        };
+        let v: Vec<f64> = s
+            .split(',')
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad("four numbers expected"))?;
+        let [south, west, north, east] = v[..] else {
+            return Err(bad("four numbers expected"));
+        };
+        let lat = -90.0..=90.0;
+        let lon = -180.0..=180.0;
+        if !(lat.contains(&south)
+            && lat.contains(&north)
+            && lon.contains(&west)
+            && lon.contains(&east))
+        {
+            return Err(bad("latitudes lie within ±90 and longitudes within ±180"));
+        }
+        if south >= north || west >= east {
+            return Err(bad("south must be below north and west left of east"));
+        }
+        Ok(Self {
+            south,
+            west,
+            north,
+            east,
+        })
+    }
+
+    /// The box around `points` (latitude, longitude), padded, at least [`MIN_SPAN`] a side.
+    fn around(points: impl Iterator<Item = (f64, f64)>) -> Self {
+        let mut w = Self {
+            south: 90.0,
+            west: 180.0,
+            north: -90.0,
+            east: -180.0,
+        };
+        for (lat, lon) in points {
+            w = Self {
+                south: w.south.min(lat),
+                west: w.west.min(lon),
+                north: w.north.max(lat),
+                east: w.east.max(lon),
+            };
+        }
+        let pad = |lo: f64, hi: f64| {
+            let side = (hi - lo).max(MIN_SPAN) * (1.0 + 2.0 * WINDOW_PAD);
+            let mid = (lo + hi) / 2.0;
+            (mid - side / 2.0, mid + side / 2.0)
+        };
+        let ((south, north), (west, east)) = (pad(w.south, w.north), pad(w.west, w.east));
+        Self {
+            south,
+            west,
+            north,
+            east,
+        }
+    }
+
+    fn contains(&self, lat: f64, lon: f64) -> bool {
+        (self.south..=self.north).contains(&lat) && (self.west..=self.east).contains(&lon)
+    }
+
+    /// The value of the URL's `map` parameter.
+    pub fn to_param(&self) -> String {
+        format!(
+            "{:.5},{:.5},{:.5},{:.5}",
+            self.south, self.west, self.north, self.east
+        )
+    }
+}
+
+/// What part of the map to draw and where its links go.
+#[derive(Clone, Copy, Debug)]
+pub struct MapView<'a> {
+    /// The part of the network, or all of it.
+    pub window: Option<MapWindow>,
+    /// The page's address with its other parameters, ending in `?` or `&`: a group's link
+    /// adds `map=…` to it, the way back to the whole network drops the trailing character.
+    pub page: &'a str,
+}
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -96,10 +198,14 @@ fn hull(mut pts: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
 }
 
 /// Where each located node goes on the drawing: an equirectangular projection around the
-/// network's middle latitude (true to shape at a town's scale), fitted into the box.
-fn project(nodes: &[&MapNode]) -> Vec<(f64, f64)> {
-    let lats: Vec<f64> = nodes.iter().filter_map(|n| n.lat).collect();
-    let lons: Vec<f64> = nodes.iter().filter_map(|n| n.lon).collect();
+/// middle latitude (true to shape at a town's scale), fitting the nodes, or the window when
+/// zoomed, into the box.
+fn project(nodes: &[&MapNode], window: Option<MapWindow>) -> Vec<(f64, f64)> {
+    let mut lats: Vec<f64> = nodes.iter().filter_map(|n| n.lat).collect();
+    let mut lons: Vec<f64> = nodes.iter().filter_map(|n| n.lon).collect();
+    if let Some(w) = window {
+        (lats, lons) = (vec![w.south, w.north], vec![w.west, w.east]);
+    }
     let (lat0, lat1) = lats
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
@@ -150,9 +256,9 @@ fn tooltip(n: &MapNode) -> String {
     t
 }
 
-/// The map of `nodes` as an SVG document fragment; nodes without coordinates are left out
-/// (the page says how many). Empty when no node has coordinates.
-pub fn map_svg(nodes: &[MapNode]) -> String {
+/// The map of `nodes` (of the part `view` asks for) as an SVG document fragment; nodes without
+/// coordinates are left out (the page says how many). Empty when no node has coordinates.
+pub fn map_svg(nodes: &[MapNode], view: MapView) -> String {
     let located: Vec<&MapNode> = nodes
         .iter()
         .filter(|n| n.lat.is_some_and(f64::is_finite) && n.lon.is_some_and(f64::is_finite))
@@ -160,10 +266,21 @@ pub fn map_svg(nodes: &[MapNode]) -> String {
     if located.is_empty() {
         return String::new();
     }
-    let xy = project(&located);
+    let all = located.len();
+    let located: Vec<&MapNode> = match view.window {
+        Some(w) => located
+            .into_iter()
+            .filter(|n| w.contains(n.lat.unwrap_or(f64::NAN), n.lon.unwrap_or(f64::NAN)))
+            .collect(),
+        None => located,
+    };
+    let xy = project(&located, view.window);
+    let what = match view.window {
+        Some(_) => format!("Part of the network: {} of {all} nodes", located.len()),
+        None => format!("Schematic map of {all} nodes"),
+    };
     let mut svg = format!(
-        r#"<svg class="network-map" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="map-title" xmlns="http://www.w3.org/2000/svg"><title id="map-title">Schematic map of {} nodes; shape and colour show each node's status</title>"#,
-        located.len()
+        r#"<svg class="network-map" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="map-title" xmlns="http://www.w3.org/2000/svg"><title id="map-title">{what}; shape and colour show each node's status</title>"#
     );
     // Districts: the outline of their nodes, shaded, with the name at the middle.
     let mut districts: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
@@ -213,7 +330,7 @@ pub fn map_svg(nodes: &[MapNode]) -> String {
     // is drawn over its neighbours.
     let (groups, single) = group(&located, &xy);
     for members in &groups {
-        draw_group(&mut svg, &located, &xy, members);
+        draw_group(&mut svg, &located, &xy, members, view.page);
     }
     let mut order = single;
     order.sort_by_key(|i| std::cmp::Reverse(located[*i].status));
@@ -242,6 +359,23 @@ pub fn map_svg(nodes: &[MapNode]) -> String {
         svg.push_str("</a>");
     }
     svg.push_str(&labels);
+    if view.window.is_some() {
+        // The way back, top left, over everything.
+        let back = view.page.trim_end_matches(['?', '&']);
+        let _ = write!(
+            svg,
+            r#"<a class="map-back" href="{}"><rect x="8" y="8" width="196" height="30" rx="6"/><text x="20" y="28">← Whole network ({all} nodes)</text></a>"#,
+            escape(back)
+        );
+        if located.is_empty() {
+            let _ = write!(
+                svg,
+                r#"<text class="map-empty" x="{}" y="{}" text-anchor="middle">No node with coordinates in this part of the network.</text>"#,
+                WIDTH / 2.0,
+                HEIGHT / 2.0
+            );
+        }
+    }
     svg.push_str("</svg>");
     svg
 }
@@ -273,9 +407,15 @@ fn group(located: &[&MapNode], xy: &[(f64, f64)]) -> (Vec<Vec<usize>>, Vec<usize
     (groups, single)
 }
 
-/// One group: a normal marker sized by how many it holds, the count on it, and a tooltip that
-/// names its nodes and districts.
-fn draw_group(svg: &mut String, located: &[&MapNode], xy: &[(f64, f64)], members: &[usize]) {
+/// One group: a normal marker sized by how many it holds, the count on it, a tooltip that
+/// names its nodes and districts, and a link to the map zoomed to them.
+fn draw_group(
+    svg: &mut String,
+    located: &[&MapNode],
+    xy: &[(f64, f64)],
+    members: &[usize],
+    page: &str,
+) {
     let count = members.len();
     let (x, y) = (
         members.iter().map(|&i| xy[i].0).sum::<f64>() / count as f64,
@@ -300,156 +440,21 @@ fn draw_group(svg: &mut String, located: &[&MapNode], xy: &[(f64, f64)], members
     if count > GROUP_NAMES {
         let _ = write!(tip, " and {} more", count - GROUP_NAMES);
     }
+    tip.push_str("\nSelect to zoom in");
+    let window = MapWindow::around(members.iter().filter_map(|&i| {
+        let n = located[i];
+        n.lat.zip(n.lon)
+    }));
     // Larger for more nodes, never over the neighbouring cells' groups.
     let r = (7.0 + 2.0 * (count as f64).ln()).min(CELL * 0.4);
     let _ = write!(
         svg,
-        r#"<g class="map-group" role="img" aria-label="{}" data-count="{count}"><title>{}</title><circle class="map-node status-normal" cx="{x:.1}" cy="{y:.1}" r="{r:.1}"/><text class="map-group-count" x="{x:.1}" y="{y:.1}" dy="0.35em" text-anchor="middle">{count}</text></g>"#,
+        r#"<a class="map-group" href="{}" aria-label="{}" data-count="{count}"><title>{}</title><circle class="map-node status-normal" cx="{x:.1}" cy="{y:.1}" r="{r:.1}"/><text class="map-group-count" x="{x:.1}" y="{y:.1}" dy="0.35em" text-anchor="middle">{count}</text></a>"#,
+        escape(&format!("{page}map={}", window.to_param())),
         escape(&tip.replace('\n', ": ")),
         escape(&tip),
     );
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use shared::NodeKind;
-
-    fn node(id: i64, lat: Option<f64>, lon: f64, status: NodeStatus, district: &str) -> MapNode {
-        MapNode {
-            id,
-            external_id: format!("N{id}"),
-            name: format!("Node <{id}>"),
-            kind: NodeKind::Pressure,
-            district: Some(district.into()),
-            lat,
-            lon: Some(lon),
-            status,
-            last_seen: None,
-            pressure: Some(3.25),
-            flow_rate: None,
-        }
-    }
-
-    /// (x, y) of the marker linking to `/nodes/{id}`.
-    fn position(svg: &str, id: i64) -> (f64, f64) {
-        let at = svg.find(&format!(r#"<a href="/nodes/{id}""#)).unwrap();
-        let rest = &svg[at..];
-        let num = |key: &str| -> f64 {
-            let i = rest.find(key).unwrap() + key.len();
-            rest[i..].split('"').next().unwrap().parse().unwrap()
-        };
-        (num(r#"cx=""#), num(r#"cy=""#))
-    }
-
-    #[test]
-    fn north_is_up_east_is_right_and_every_located_node_links_to_its_page() {
-        let nodes = vec![
-            node(1, Some(39.22), 9.10, NodeStatus::Normal, "A"),
-            node(2, Some(39.20), 9.10, NodeStatus::Normal, "A"),
-            node(3, Some(39.20), 9.14, NodeStatus::Normal, "B"),
-            node(4, None, 9.12, NodeStatus::Normal, "B"),
-        ];
-        let svg = map_svg(&nodes);
-        assert_eq!(svg.matches("<a href=\"/nodes/").count(), 3);
-        assert!(!svg.contains("/nodes/4\""));
-        let (p1, p2, p3) = (position(&svg, 1), position(&svg, 2), position(&svg, 3));
-        assert!(p1.1 < p2.1, "north above south: {p1:?} {p2:?}");
-        assert!(p3.0 > p2.0, "east right of west: {p3:?} {p2:?}");
-        assert_eq!(p1.0, p2.0);
-        // The projection keeps shape: 0.04° of longitude at 39.2° N is cos(39.2°) ≈ 0.775 as
-        // long as 0.04° of latitude... and 0.02° of latitude half of that.
-        let ratio = (p3.0 - p2.0) / (p2.1 - p1.1);
-        assert!(
-            (ratio - 2.0 * 39.21f64.to_radians().cos()).abs() < 0.01,
-            "{ratio}"
-        );
-        // Names are escaped, and the tooltip carries the reading.
-        assert!(svg.contains("Node &lt;1&gt;"));
-        assert!(svg.contains("Pressure 3.25 bar") || svg.contains("Pressure 3.2"));
-    }
-
-    #[test]
-    fn status_has_a_shape_and_incidents_are_drawn_last() {
-        let nodes = vec![
-            node(1, Some(39.0), 9.0, NodeStatus::Incident, "A"),
-            node(2, Some(39.1), 9.1, NodeStatus::Normal, "A"),
-            node(3, Some(39.2), 9.2, NodeStatus::Stale, "A"),
-            node(4, Some(39.3), 9.3, NodeStatus::Fault, "A"),
-        ];
-        let svg = map_svg(&nodes);
-        let at = |id: i64| svg.find(&format!("/nodes/{id}\"")).unwrap();
-        assert!(at(1) > at(4) && at(4) > at(3) && at(3) > at(2));
-        assert!(svg.contains(r#"<circle class="map-node status-normal""#));
-        assert!(svg.contains(r#"<rect class="map-node status-stale""#));
-        assert!(svg.contains(r#"<polygon class="map-node status-fault""#));
-        assert!(svg.contains(r#"<polygon class="map-node status-incident""#));
-        // One district: one outline around the four nodes; a small network is never grouped.
-        assert_eq!(svg.matches("map-district tone-0").count(), 1);
-        assert!(!svg.contains("map-group"));
-    }
-
-    #[test]
-    fn a_large_network_groups_its_normal_nodes_and_shows_every_other_one() {
-        // 3,000 nodes on a 60 × 50 grid over about 6 × 5 km; a few need attention.
-        let mut nodes = Vec::new();
-        for i in 0..3000i64 {
-            let status = match i {
-                7 | 1500 => NodeStatus::Incident,
-                42 => NodeStatus::Fault,
-                2999 => NodeStatus::Stale,
-                _ => NodeStatus::Normal,
-            };
-            let district = if i % 60 < 30 { "West" } else { "East" };
-            let (row, col) = (i / 60, i % 60);
-            nodes.push(node(
-                i,
-                Some(39.20 + row as f64 * 0.001),
-                9.10 + col as f64 * 0.001,
-                status,
-                district,
-            ));
-        }
-        let svg = map_svg(&nodes);
-        assert!(svg.contains("Schematic map of 3000 nodes"));
-        // Every node needing attention keeps its own marker and link.
-        for id in [7, 1500, 42, 2999] {
-            assert!(
-                svg.contains(&format!("<a href=\"/nodes/{id}\"")),
-                "node {id}"
-            );
-        }
-        // Every normal node is drawn once: alone, or counted in exactly one group.
-        let grouped: usize = svg
-            .split(r#"data-count=""#)
-            .skip(1)
-            .map(|rest| rest.split('"').next().unwrap().parse::<usize>().unwrap())
-            .sum();
-        let alone = svg.matches(r#"data-status="normal""#).count();
-        assert_eq!(grouped + alone, 2996);
-        let groups = svg.matches(r#"class="map-group""#).count();
-        assert!(groups > 0 && grouped > 2000, "{groups} groups of {grouped}");
-        // Far fewer marks than nodes, and a document a browser draws at once.
-        assert!(groups + alone + 4 < 800, "{} marks", groups + alone + 4);
-        assert!(svg.len() < 400_000, "{} bytes", svg.len());
-        // A group names its nodes and district in its tooltip.
-        assert!(
-            svg.contains("nodes, all normal · West") || svg.contains("nodes, all normal · East")
-        );
-        assert!(svg.contains(" more</title>"));
-    }
-
-    #[test]
-    fn hull_keeps_the_outer_points_only() {
-        let h = hull(vec![
-            (0.0, 0.0),
-            (2.0, 0.0),
-            (1.0, 1.0),
-            (2.0, 2.0),
-            (0.0, 2.0),
-        ]);
-        assert_eq!(h.len(), 4);
-        assert!(!h.contains(&(1.0, 1.0)));
-        assert!(map_svg(&[node(1, None, 9.0, NodeStatus::Normal, "A")]).is_empty());
-    }
-}
+mod tests;

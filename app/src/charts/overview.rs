@@ -20,12 +20,12 @@ pub struct DistrictOptions {
     pub mnf: String,
 }
 
-/// One chart: a line per district (and the network's, dashed) of `value` over the days.
+/// One chart: a line per district (and the network's, dashed) of `value` over the days; with
+/// no figure at all, the chart says so and what the figure needs (`needs`).
 fn per_district(
     o: &NetworkOverview,
     tz: Tz,
-    png: &str,
-    axis: &str,
+    (png, axis, needs): (&str, &str, &str),
     value: fn(&DistrictDay) -> Option<f64>,
 ) -> String {
     let mut lines: BTreeMap<Option<&str>, Vec<_>> = BTreeMap::new();
@@ -55,6 +55,7 @@ fn per_district(
         chart = chart.title(
             Title::new()
                 .text("No figures in this period")
+                .subtext(needs)
                 .left("center")
                 .top("middle"),
         );
@@ -73,19 +74,30 @@ fn per_district(
     with_utc_labels(&chart)
 }
 
+/// Each chart's PNG name, axis, and what its figure needs from the network's sensors.
+const PRESSURE: (&str, &str, &str) = (
+    "district-pressure",
+    "Mean pressure (bar)",
+    "Needs pressure loggers assigned to a district.",
+);
+const NRW: (&str, &str, &str) = (
+    "district-nrw",
+    "Non-revenue water (%)",
+    "Needs a district's inflow (flow meters at its inlets) and its customers' metered\nconsumption (nodes of kind meter): a district without either has no NRW figure.",
+);
+const MNF: (&str, &str, &str) = (
+    "district-mnf",
+    "Minimum night flow (L/s)",
+    "Needs flow meters at a district's inlets, read between 02:00 and 04:00.",
+);
+
 /// The pressure, NRW and MNF charts of `o`.
 pub fn district_options(o: &NetworkOverview) -> DistrictOptions {
     let tz: Tz = o.time_zone.parse().unwrap_or(chrono_tz::UTC);
     DistrictOptions {
-        pressure: per_district(o, tz, "district-pressure", "Mean pressure (bar)", |d| {
-            d.avg_pressure_bar
-        }),
-        nrw: per_district(o, tz, "district-nrw", "Non-revenue water (%)", |d| {
-            d.nrw_pct
-        }),
-        mnf: per_district(o, tz, "district-mnf", "Minimum night flow (L/s)", |d| {
-            d.mnf_lps
-        }),
+        pressure: per_district(o, tz, PRESSURE, |d| d.avg_pressure_bar),
+        nrw: per_district(o, tz, NRW, |d| d.nrw_pct),
+        mnf: per_district(o, tz, MNF, |d| d.mnf_lps),
     }
 }
 
@@ -149,5 +161,16 @@ mod tests {
         let pressure: serde_json::Value = serde_json::from_str(&charts.pressure).unwrap();
         assert_eq!(pressure["series"][1]["data"].as_array().unwrap().len(), 2);
         assert_eq!(pressure["useUTC"], true);
+        assert!(pressure["title"].is_null(), "figures: no empty-state title");
+        // No night flow on any day: the chart says what the figure needs.
+        let mnf: serde_json::Value = serde_json::from_str(&charts.mnf).unwrap();
+        assert_eq!(mnf["title"][0]["text"], "No figures in this period");
+        assert!(
+            mnf["title"][0]["subtext"]
+                .as_str()
+                .unwrap()
+                .contains("flow meters at a district's inlets"),
+            "{mnf}"
+        );
     }
 }

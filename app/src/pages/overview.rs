@@ -17,10 +17,15 @@ use shared::Metric;
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
-    let data = crate::resource::resource(url_period(), |q| async move {
-        let q = q?;
-        get_overview(q.range, q.from, q.to).await
-    });
+    let period = url_period();
+    let query = leptos_router::hooks::use_query_map();
+    let data = crate::resource::resource(
+        move || (period(), query.read().get("map")),
+        |(q, map)| async move {
+            let q = q?;
+            get_overview(q.range, q.from, q.to, map).await
+        },
+    );
     let district = RwSignal::new(None::<i64>);
     let demand = demand::demand_resource(district);
     view! {

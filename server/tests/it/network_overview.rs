@@ -266,5 +266,64 @@ async fn the_overview_is_served_over_rest_with_its_map() {
     assert_eq!(reply.json()["field"], "query");
     let reply = send(&app, get("/api/v1/network/overview", None)).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+
+    // The page's server function draws the map, zoomed to a window when asked: only the
+    // nodes inside it, with the way back to the whole network and the period kept.
+    let call = |body: String| {
+        use server_fn::ServerFn;
+        axum::http::Request::post(app::server_fns::dashboard::GetOverview::PATH)
+            .header("cookie", format!("rw_access={token}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let (mut lats, mut lons): (Vec<f64>, Vec<f64>) = nodes
+        .iter()
+        .map(|n| (n["lat"].as_f64().unwrap(), n["lon"].as_f64().unwrap()))
+        .unzip();
+    lats.sort_by(f64::total_cmp);
+    lons.sort_by(f64::total_cmp);
+    // The south-west quarter of the network (up to the median latitude and longitude).
+    let (lat_mid, lon_mid) = (lats[lats.len() / 2], lons[lons.len() / 2]);
+    let window = format!("{},{},{lat_mid},{lon_mid}", lats[0] - 1e-4, lons[0] - 1e-4);
+    let inside = nodes
+        .iter()
+        .filter(|n| {
+            let (lat, lon) = (n["lat"].as_f64().unwrap(), n["lon"].as_f64().unwrap());
+            lat <= lat_mid && lon <= lon_mid
+        })
+        .count();
+    assert!(0 < inside && inside < nodes.len());
+    let reply = send(
+        &app,
+        call(format!("range=7d&map={}", window.replace(',', "%2C"))),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let view = reply.wire::<shared::overview::OverviewView>();
+    assert_eq!(view.map_svg.matches(r#"<a href="/nodes/"#).count(), inside);
+    assert!(
+        view.map_svg.contains(&format!(
+            "Part of the network: {inside} of {} nodes",
+            nodes.len()
+        )),
+        "{}",
+        view.map_svg
+    );
+    assert!(view
+        .map_svg
+        .contains(r#"class="map-back" href="/enhanced-overview?range=7d""#));
+    let whole = send(&app, call("range=7d".into()))
+        .await
+        .wire::<shared::overview::OverviewView>();
+    assert_eq!(
+        whole.map_svg.matches(r#"<a href="/nodes/"#).count(),
+        nodes.len()
+    );
+    // A window that is not one: 422 naming the field.
+    let reply = send(&app, call("range=7d&map=39.3%2C9.1%2C39.2".into())).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let error = reply.wire::<shared::AppError>();
+    assert!(format!("{error:?}").contains("map"), "{error:?}");
     t.drop_db().await;
 }
