@@ -1,16 +1,18 @@
 //! Turns the detector's per-step findings into incidents: one event, one incident.
 //!
 //! Findings with the same key extend the open incident; hydraulic findings join an open leak
-//! incident of their district, or of another district when they began together (a burst seen by
-//! three loggers and the inflow meter is one leak, a second burst elsewhere hours later is
-//! another), and a leak finding upgrades an open pressure-drop incident on the same sensor. An incident closes
-//! when no finding has extended it for its kind's quiet period, so an alarm that flickers is still
-//! one incident, and a new incident needs new evidence after that.
+//! incident (a burst seen by three loggers and the inflow meter is one leak), except a drop in
+//! another district that began well after the leak was known (a second burst elsewhere is
+//! another incident), and a leak finding upgrades an open pressure-drop incident on the same
+//! sensor. An incident closes when no finding has extended it for its kind's quiet period, so
+//! an alarm that flickers is still one incident, and a new incident needs new evidence after
+//! that.
 
 use serde::{Deserialize, Serialize};
 
-/// A pressure drop in another district that began more than this many seconds after a leak was
-/// known is not that leak's.
+/// Drops that began within this many seconds of each other are one event spreading (the
+/// detector lists them together); a drop in another district that began more than this long
+/// after a leak was known is not that leak's (the tracker opens another incident).
 pub(crate) const SAME_ONSET: i64 = 3 * 3600;
 
 /// What kind of event an incident is.

@@ -83,7 +83,7 @@ const PRESSURE: (&str, &str, &str) = (
 const NRW: (&str, &str, &str) = (
     "district-nrw",
     "Non-revenue water (%)",
-    "Needs a district's inflow (flow meters at its inlets) and its customers' metered\nconsumption (nodes of kind meter): a district without either has no NRW figure.",
+    "Needs inlet flow meters and customer meters (nodes of kind meter).",
 );
 const MNF: (&str, &str, &str) = (
     "district-mnf",
