@@ -73,7 +73,8 @@ impl MapWindow {
         })
     }
 
-    /// The box around `points` (latitude, longitude), padded, at least [`MIN_SPAN`] a side.
+    /// The box around `points` (latitude, longitude), padded, at least [`MIN_SPAN`] a side,
+    /// and kept within ±90° and ±180° (so [`MapWindow::parse`] reads back what a link carries).
     fn around(points: impl Iterator<Item = (f64, f64)>) -> Self {
         let mut w = Self {
             south: 90.0,
@@ -89,12 +90,16 @@ impl MapWindow {
                 east: w.east.max(lon),
             };
         }
-        let pad = |lo: f64, hi: f64| {
+        let pad = |lo: f64, hi: f64, limit: f64| {
             let side = (hi - lo).max(MIN_SPAN) * (1.0 + 2.0 * WINDOW_PAD);
             let mid = (lo + hi) / 2.0;
-            (mid - side / 2.0, mid + side / 2.0)
+            (
+                (mid - side / 2.0).max(-limit),
+                (mid + side / 2.0).min(limit),
+            )
         };
-        let ((south, north), (west, east)) = (pad(w.south, w.north), pad(w.west, w.east));
+        let (south, north) = pad(w.south, w.north, 90.0);
+        let (west, east) = pad(w.west, w.east, 180.0);
         Self {
             south,
             west,

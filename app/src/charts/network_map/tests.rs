@@ -233,4 +233,15 @@ fn a_map_window_is_checked() {
     let one = MapWindow::around([(39.25, 9.15)].into_iter());
     assert!((one.north - one.south - MIN_SPAN * (1.0 + 2.0 * WINDOW_PAD)).abs() < 1e-12);
     assert!(one.contains(39.25, 9.15) && !one.contains(39.26, 9.15));
+    // At the edge of the globe the padding stops at ±90° / ±180°, and the link's window
+    // still reads back.
+    let edge = MapWindow::around([(89.9999, 179.9999), (89.9995, 179.9992)].into_iter());
+    assert_eq!((edge.north, edge.east), (90.0, 180.0));
+    assert!(edge.south < 89.9995 && edge.west < 179.9992);
+    assert!(edge.contains(89.9999, 179.9999));
+    let read = MapWindow::parse(&edge.to_param()).unwrap();
+    assert_eq!((read.north, read.east), (90.0, 180.0));
+    let south_west = MapWindow::around([(-89.9999, -179.9999)].into_iter());
+    assert_eq!((south_west.south, south_west.west), (-90.0, -180.0));
+    MapWindow::parse(&south_west.to_param()).unwrap();
 }
