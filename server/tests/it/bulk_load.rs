@@ -223,6 +223,34 @@ async fn a_key_repeated_across_batches_is_applied_row_by_row_and_the_last_value_
 }
 
 #[tokio::test]
+async fn a_key_repeated_within_a_batch_keeps_the_last_value_and_the_month_is_still_attached() {
+    let t = TestDb::postgres().await;
+    let db = t.db.clone();
+    let (_, demo) = state_with_demo(&db).await;
+    let rows = feed::readings_between(
+        &demo,
+        at("2025-08-03T00:00:00Z"),
+        at("2025-08-03T12:00:00Z"),
+    );
+    let mut corrected = rows[10];
+    corrected.value += 2.5;
+    // One batch, out of key order: the correction comes after the row it repeats.
+    let mut batch = rows[..600].to_vec();
+    batch.push(corrected);
+    batch.extend_from_slice(&rows[600..]);
+    let counts = bulk_load(&db, demo.tenant_id, vec![batch]).await;
+    assert_eq!(counts, (rows.len() as u64, 0, 1));
+    let mut all = rows.clone();
+    all.push(corrected);
+    assert_stored(&db, &all).await;
+    let (partitions, loads) = tables(&db).await;
+    assert!(partitions.contains(&"readings_y2025m08".to_string()));
+    assert!(loads.is_empty(), "{loads:?}");
+    assert_rollups(&db, &last_per_key(&all)).await;
+    t.drop_db().await;
+}
+
+#[tokio::test]
 async fn a_partition_created_meanwhile_by_another_writer_loses_nothing() {
     let t = TestDb::postgres().await;
     let db = t.db.clone();

@@ -16,7 +16,7 @@
 //! key the row loaded last wins, as in the ordinary path).
 
 use super::pg::{self, Bucket};
-use super::{last_per_key, NewReading, WriteCounts};
+use super::{NewReading, WriteCounts};
 use crate::storage::partitions::{
     self, hourly_partition_name, month_of, month_start, next_month, partition_name,
 };
@@ -66,6 +66,18 @@ pub struct Finished {
     pub counts: WriteCounts,
     /// The newest stored reading of each series it loaded.
     pub latest: Vec<NewReading>,
+}
+
+/// Of rows sorted by key with a stable sort, the last of each key (the last one given).
+fn last_in_runs(sorted: Vec<NewReading>) -> Vec<NewReading> {
+    let mut out: Vec<NewReading> = Vec::with_capacity(sorted.len());
+    for r in sorted {
+        match out.last_mut() {
+            Some(l) if (l.node_id, l.metric, l.ts) == (r.node_id, r.metric, r.ts) => *l = r,
+            _ => out.push(r),
+        }
+    }
+    out
 }
 
 fn db_err(e: sqlx::Error) -> DbErr {
@@ -152,7 +164,7 @@ impl BulkLoad {
             result
         };
         self.months.extend(result.map_err(db_err)?);
-        let (mine, rest): (Vec<NewReading>, Vec<NewReading>) = rows
+        let (mut mine, rest): (Vec<NewReading>, Vec<NewReading>) = rows
             .into_iter()
             .partition(|r| matches!(self.months.get(&month_of(r.ts)), Some(Some(_))));
         if mine.is_empty() {
@@ -160,12 +172,20 @@ impl BulkLoad {
         }
         let started = std::time::Instant::now();
         let given = mine.len();
-        let mut mine = last_per_key(&mine);
-        let repeated = (given - mine.len()) as u64;
-        mine.sort_unstable_by_key(|r| (r.node_id, r.metric.code(), r.ts));
-        self.hourly.add(&mine);
-        self.daily.add(&mine);
-        for group in mine.chunk_by(|a, b| a.node_id == b.node_id && a.metric == b.metric) {
+        // Rows in the table's key order (time first; the usual order of a file) hold no
+        // repeated key and go to the tables as they are; others are deduplicated and sorted.
+        let key = |r: &NewReading| (r.ts, r.node_id, r.metric.code());
+        let in_key_order = mine.windows(2).all(|w| key(&w[0]) < key(&w[1]));
+        let mut series = mine.clone();
+        // Stable: of rows repeating a key, the last one given comes last and is kept.
+        series.sort_by_key(|r| (r.node_id, r.metric.code(), r.ts));
+        if !in_key_order {
+            series = last_in_runs(series);
+        }
+        let repeated = (given - series.len()) as u64;
+        self.hourly.add(&series);
+        self.daily.add(&series);
+        for group in series.chunk_by(|a, b| a.node_id == b.node_id && a.metric == b.metric) {
             let last = group[group.len() - 1];
             let slot = self
                 .latest
@@ -176,7 +196,10 @@ impl BulkLoad {
             }
         }
         // Time first, like the key the table will get.
-        mine.sort_unstable_by_key(|r| (r.ts, r.node_id, r.metric.code()));
+        if !in_key_order {
+            mine = series;
+            mine.sort_unstable_by_key(key);
+        }
         let mut per_table: Vec<(String, Vec<NewReading>)> = Vec::new();
         for chunk in mine.chunk_by(|a, b| month_of(a.ts) == month_of(b.ts)) {
             if let Some(Some(loading)) = self.months.get_mut(&month_of(chunk[0].ts)) {
@@ -521,14 +544,14 @@ async fn load(
         let copy = tx
             .copy_in_raw(&format!(
                 "COPY {table} (tenant_id, node_id, metric, ts, value, quality) \
-                 FROM STDIN (FORMAT binary)"
+                 FROM STDIN (FORMAT binary, FREEZE)"
             ))
             .await?;
         pg::send_binary(copy, tenant_id, rows.iter()).await?;
     }
     for (table, buckets) in hourly {
         let copy = tx
-            .copy_in_raw(&format!("COPY {table} FROM STDIN (FORMAT binary)"))
+            .copy_in_raw(&format!("COPY {table} FROM STDIN (FORMAT binary, FREEZE)"))
             .await?;
         pg::send_buckets(copy, Some(tenant_id), &buckets).await?;
     }
