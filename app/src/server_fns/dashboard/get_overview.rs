@@ -18,7 +18,11 @@ pub async fn get_overview(
     use shared::period::PeriodQuery;
     with_status(
         async {
-            let window = map.as_deref().map(MapWindow::parse).transpose()?;
+            let window = map
+                .as_deref()
+                .filter(|m| !m.is_empty())
+                .map(MapWindow::parse)
+                .transpose()?;
             let caller = caller().await?;
             let query = PeriodQuery { range, from, to };
             // The page's own address for the map's links: its period, then theirs.
