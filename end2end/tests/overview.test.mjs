@@ -185,21 +185,6 @@ test("the map zooms to a part of the network from the URL and goes back to the w
     inside.map((n) => n.id).sort(),
   );
   await screenshot(page, "overview-zoomed");
-  // Another period keeps the zoom.
-  const zoom = `map=${south},${west},${lat},${lon}`;
-  await page.getByTestId("period-picker").getByRole("link", { name: "7 days" }).click();
-  await page.waitForURL(`${BASE_URL}/enhanced-overview?range=7d&${zoom}`);
-  await map.locator("a.map-back[href='/enhanced-overview?range=7d']").waitFor({ timeout: 15_000 });
-  assert.deepEqual(
-    (await markers.evaluateAll((as) => as.map((a) => Number(a.getAttribute("href").split("/").pop())))).sort(),
-    inside.map((n) => n.id).sort(),
-  );
-  assert.equal(
-    await page.locator("[data-testid=custom-range] input[type=hidden][name=map]").getAttribute("value"),
-    `${south},${west},${lat},${lon}`,
-  );
-  await page.goto(`${BASE_URL}/enhanced-overview?range=24h&${zoom}`);
-  await map.locator("svg").waitFor({ timeout: 15_000 });
   await map.locator("a.map-back").click();
   await page.waitForURL(`${BASE_URL}/enhanced-overview?range=24h`);
   await page.waitForFunction(

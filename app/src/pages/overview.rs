@@ -34,7 +34,7 @@ pub fn OverviewPage() -> impl IntoView {
             <h1>"Network map and districts"</h1>
         </div>
         <section class="card period" aria-label="Period">
-            <RangePicker base="/enhanced-overview" keep="map" />
+            <RangePicker base="/enhanced-overview" />
         </section>
         <Transition fallback=|| view! { <p class="loading">"Loading the network…"</p> }>
             {move || Suspend::new(async move {

@@ -89,20 +89,8 @@ pub fn PeriodSection() -> impl IntoView {
 /// The period presets and the custom period form (whole hours, local time of the tenant),
 /// linking to `base` with the period in its query.
 #[component]
-pub(crate) fn RangePicker(
-    #[prop(default = "/")] base: &'static str,
-    /// A parameter of the page's URL that a change of period keeps (the overview's `map`),
-    /// when its value is plain (digits, `.`, `,`, `-`).
-    #[prop(optional)]
-    keep: Option<&'static str>,
-) -> impl IntoView {
+pub(crate) fn RangePicker(#[prop(default = "/")] base: &'static str) -> impl IntoView {
     let query = use_query_map();
-    let kept = move || {
-        let k = keep?;
-        let v = query.read().get(k)?;
-        let plain = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit() || b".,-".contains(&b));
-        plain.then_some((k, v))
-    };
     let custom = move || query.read().get("from").is_some();
     // The URL's end as the field shows it: a day as its first (or, closing, the next) midnight.
     let bound = move |name: &str, at: fn(PeriodEnd) -> chrono::NaiveDateTime| {
@@ -127,13 +115,7 @@ pub(crate) fn RangePicker(
                         let active = move || current() == Some(p);
                         view! {
                             <a
-                                href=move || {
-                                    let mut href = format!("{base}?range={}", p.as_str());
-                                    if let Some((k, v)) = kept() {
-                                        href.push_str(&format!("&{k}={v}"));
-                                    }
-                                    href
-                                }
+                                href=format!("{base}?range={}", p.as_str())
                                 class:active=active
                                 aria-current=move || active().then_some("page")
                             >
@@ -150,7 +132,6 @@ pub(crate) fn RangePicker(
                 <label>
                     "until " <input type="datetime-local" step="3600" name="to" required value=move || bound("to", PeriodEnd::end) />
                 </label>
-                {move || kept().map(|(k, v)| view! { <input type="hidden" name=k value=v /> })}
                 <button class="btn" type="submit">"Show"</button>
             </form>
         </div>
