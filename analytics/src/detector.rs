@@ -84,7 +84,7 @@ impl Detector {
             .iter()
             .map(|s| classify(s, &self.cfg.faults))
             .collect();
-        clear_shared_spikes(&mut masks);
+        clear_shared_spikes(&panel.series, &mut masks, &self.cfg.faults);
         mark_drift(panel, &mut masks, &self.cfg.faults);
         let hyd = compute(panel, &masks, from, &self.cfg.hydraulic);
         (from..panel.len())

@@ -65,23 +65,66 @@ impl Default for FaultConfig {
 }
 
 /// Clears spikes that several sensors show at the same step: a pump start or a valve closing
-/// moves the water, and every logger sees it; a faulty sensor spikes alone.
-pub fn clear_shared_spikes(masks: &mut [Vec<Option<FaultKind>>]) {
+/// moves the water, and every logger sees it; a faulty sensor spikes alone. A spike is shared
+/// when another sensor is flagged at the same step too, or when at least
+/// [`SHARED_SPIKE_OTHERS`] other sensors of the same kind jump the same way at that step by at
+/// least half the spike threshold of their own local curvature (so a transient that only one
+/// logger happens to show above the full threshold is still seen as the network's).
+pub fn clear_shared_spikes(
+    series: &[Series],
+    masks: &mut [Vec<Option<FaultKind>>],
+    cfg: &FaultConfig,
+) {
     let n = masks.iter().map(Vec::len).max().unwrap_or(0);
+    let curvature = |v: &[f64], t: usize| {
+        if t == 0 || t + 1 >= v.len() {
+            return f64::NAN;
+        }
+        v[t] - (v[t - 1] + v[t + 1]) / 2.0
+    };
+    // Whether `other` jumps at `t` the way `sign` says, by half the spike threshold.
+    let jumps = |other: &Series, t: usize, sign: f64| {
+        let d = curvature(&other.values, t);
+        if !d.is_finite() || d * sign <= 0.0 {
+            return false;
+        }
+        let lo = t.saturating_sub(cfg.history_steps.max(16));
+        let past: Vec<f64> = (lo.max(1)..t)
+            .map(|k| curvature(&other.values, k))
+            .collect();
+        robust_sd(&past, 32).is_some_and(|sd| sd > 0.0 && d.abs() >= 0.5 * cfg.spike_k * sd)
+    };
     for t in 0..n {
-        let count = masks
-            .iter()
-            .filter(|m| m.get(t) == Some(&Some(FaultKind::Spike)))
-            .count();
-        if count >= 2 {
-            for m in masks.iter_mut() {
-                if m.get(t) == Some(&Some(FaultKind::Spike)) {
-                    m[t] = None;
-                }
-            }
+        let flagged: Vec<usize> = (0..masks.len())
+            .filter(|&i| masks[i].get(t) == Some(&Some(FaultKind::Spike)))
+            .collect();
+        let shared = |i: usize| {
+            let Some(s) = series.get(i) else {
+                return false;
+            };
+            let sign = curvature(&s.values, t).signum();
+            series
+                .iter()
+                .enumerate()
+                .filter(|(j, o)| *j != i && o.kind == s.kind && !o.cumulative)
+                .filter(|(_, o)| jumps(o, t, sign))
+                .take(SHARED_SPIKE_OTHERS)
+                .count()
+                >= SHARED_SPIKE_OTHERS
+        };
+        let clear: Vec<usize> = if flagged.len() >= 2 {
+            flagged
+        } else {
+            flagged.into_iter().filter(|&i| shared(i)).collect()
+        };
+        for i in clear {
+            masks[i][t] = None;
         }
     }
 }
+
+/// Other sensors that must jump with a flagged one for its spike to be the network's.
+const SHARED_SPIKE_OTHERS: usize = 2;
 
 /// Loggers a district needs for drift to be told from hydraulics.
 const DRIFT_MIN_LOGGERS: usize = 3;
@@ -381,11 +424,57 @@ mod tests {
         b[500] = 9.5;
         b[600] = 9.5;
         let cfg = FaultConfig::default();
-        let mut masks = vec![classify(&series(a), &cfg), classify(&series(b), &cfg)];
-        clear_shared_spikes(&mut masks);
+        let (a, b) = (series(a), series(b));
+        let mut masks = vec![classify(&a, &cfg), classify(&b, &cfg)];
+        clear_shared_spikes(&[a, b], &mut masks, &cfg);
         assert_eq!(masks[0][500], None);
         assert_eq!(masks[1][500], None);
         assert_eq!(masks[1][600], Some(FaultKind::Spike));
+    }
+
+    #[test]
+    fn a_transient_that_only_one_logger_shows_above_the_threshold_is_the_networks() {
+        let cfg = FaultConfig::default();
+        let base = wiggle(800);
+        let curv: Vec<f64> = (1..499)
+            .map(|t| base[t] - (base[t - 1] + base[t + 1]) / 2.0)
+            .collect();
+        let sd = robust_sd(&curv, 32).unwrap();
+        // Others jump at step 500 by 0.7 of the spike threshold: not spikes of their own.
+        let with = |jump: f64| {
+            let mut v = base.clone();
+            v[500] += jump;
+            series(v)
+        };
+        let below = 0.7 * cfg.spike_k * sd;
+        let run = |others: &[f64]| {
+            let mut all = vec![with(1.0)];
+            all.extend(others.iter().map(|j| with(*j)));
+            let mut masks: Vec<_> = all.iter().map(|s| classify(s, &cfg)).collect();
+            assert_eq!(masks[0][500], Some(FaultKind::Spike));
+            assert!(
+                masks[1..].iter().all(|m| m[500].is_none()),
+                "below the threshold"
+            );
+            clear_shared_spikes(&all, &mut masks, &cfg);
+            masks[0][500]
+        };
+        assert_eq!(run(&[below, below]), None, "two others jump with it");
+        assert_eq!(
+            run(&[below, 0.0]),
+            Some(FaultKind::Spike),
+            "one is not enough"
+        );
+        assert_eq!(
+            run(&[-below, -below]),
+            Some(FaultKind::Spike),
+            "the other way"
+        );
+        assert_eq!(
+            run(&[0.2 * below, 0.2 * below]),
+            Some(FaultKind::Spike),
+            "too small"
+        );
     }
 
     #[test]
