@@ -76,12 +76,6 @@ pub fn clear_shared_spikes(
     cfg: &FaultConfig,
 ) {
     let n = masks.iter().map(Vec::len).max().unwrap_or(0);
-    let curvature = |v: &[f64], t: usize| {
-        if t == 0 || t + 1 >= v.len() {
-            return f64::NAN;
-        }
-        v[t] - (v[t - 1] + v[t + 1]) / 2.0
-    };
     // Whether `other` jumps at `t` the way `sign` says, by half the spike threshold.
     let jumps = |other: &Series, t: usize, sign: f64| {
         let d = curvature(&other.values, t);
@@ -341,20 +335,21 @@ fn is_rest_value(v: &[f64], at: usize, cfg: &FaultConfig) -> bool {
     held as f64 >= cfg.rest_share * valid as f64
 }
 
+/// How far `v[t]` stands from the mean of its two neighbours (NaN at either end).
+fn curvature(v: &[f64], t: usize) -> f64 {
+    if t == 0 || t + 1 >= v.len() {
+        return f64::NAN;
+    }
+    v[t] - (v[t - 1] + v[t + 1]) / 2.0
+}
+
 /// A spike: one value far from both neighbours while the neighbours agree with each other.
 fn mark_spikes(v: &[f64], cfg: &FaultConfig, out: &mut [Option<FaultKind>]) {
     let n = v.len();
     if n < 3 {
         return;
     }
-    let curvature: Vec<f64> = (0..n)
-        .map(|t| {
-            if t == 0 || t + 1 >= n {
-                return f64::NAN;
-            }
-            v[t] - (v[t - 1] + v[t + 1]) / 2.0
-        })
-        .collect();
+    let curvature: Vec<f64> = (0..n).map(|t| curvature(v, t)).collect();
     let day = cfg.history_steps.max(16);
     let mut sd = f64::NAN;
     for t in 1..n - 1 {
