@@ -83,7 +83,8 @@ pub async fn tenant(config: &Config, command: TenantCommand) -> anyhow::Result<(
 
 /// Runs one import command.
 pub async fn import(config: &Config, command: ImportCommand) -> anyhow::Result<()> {
-    let db = storage::connect(&config.database_url, 4).await?;
+    // The configured pool: a bulk load uses several connections (`readings::BulkLoad`).
+    let db = storage::connect(&config.database_url, config.db_max_connections).await?;
     match command {
         ImportCommand::Readings {
             file,

@@ -1,7 +1,7 @@
 //! Weekly system maintenance: old job runs, expired sessions and used refresh tokens are
 //! deleted; on PostgreSQL, months of readings that have ended get their index by series
-//! (`storage::partitions::index_closed_months`) and statistics and visibility maps are
-//! brought up to date.
+//! (`storage::partitions::index_closed_months`), tables left by interrupted bulk loads are
+//! dropped, and statistics and visibility maps are brought up to date.
 
 use super::{Job, JobContext, JobReport};
 use crate::storage::entities::{job_runs, refresh_tokens, sessions};
@@ -63,8 +63,13 @@ impl Job for Maintenance {
             .await?
             .rows_affected;
         let indexed = crate::storage::partitions::index_closed_months(&ctx.db, now).await?;
+        let mut orphans = 0;
         let vacuum = match ctx.db.get_database_backend() {
             DbBackend::Postgres => {
+                // Tables of bulk loads interrupted after a month was complete.
+                orphans =
+                    crate::storage::readings::drop_orphans(ctx.db.get_postgres_connection_pool())
+                        .await?;
                 ctx.db.execute_unprepared("VACUUM ANALYZE").await?;
                 "VACUUM ANALYZE done"
             }
@@ -77,7 +82,8 @@ impl Job for Maintenance {
             rows: runs + tokens + sessions,
             detail: format!(
                 "{runs} old job runs, {sessions} expired sessions and {tokens} spent refresh \
-                 tokens deleted; {indexed} closed months of readings indexed by series; {vacuum}"
+                 tokens deleted; {indexed} closed months of readings indexed by series; {orphans} \
+                 tables of interrupted bulk loads dropped; {vacuum}"
             ),
         })
     }

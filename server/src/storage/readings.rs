@@ -8,7 +8,7 @@ mod bulk;
 mod pg;
 mod sqlite;
 
-pub use bulk::{BulkLoad, Finished};
+pub use bulk::{drop_orphans, BulkLoad, Finished};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};

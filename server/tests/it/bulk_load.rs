@@ -330,3 +330,195 @@ async fn an_abandoned_load_leaves_nothing_behind() {
     assert_stored(&db, &rows).await;
     t.drop_db().await;
 }
+
+/// Load tables committed so far (visible to other sessions), with their key if built and the
+/// mark of the load that owns them.
+async fn committed_loads(db: &DatabaseConnection) -> Vec<(String, bool, bool)> {
+    let rows = pg_strings(
+        db,
+        "SELECT c.relname::text || ' ' || EXISTS (SELECT 1 FROM pg_index i \
+             WHERE i.indrelid = c.oid AND i.indisprimary)::text || ' ' \
+             || (obj_description(c.oid, 'pg_class') LIKE 'roccavina bulk load in transaction %')::text \
+         FROM pg_class c WHERE c.relname LIKE 'readings%load%' AND c.relkind = 'r' ORDER BY 1",
+    )
+    .await;
+    rows.iter()
+        .map(|r| {
+            let parts: Vec<&str> = r.split(' ').collect();
+            (parts[0].to_string(), parts[1] == "true", parts[2] == "true")
+        })
+        .collect()
+}
+
+/// Waits (up to 10 s) until `n` load tables are committed with their keys.
+async fn wait_for_keyed(db: &DatabaseConnection, n: usize) -> Vec<(String, bool, bool)> {
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen = committed_loads(db).await;
+        if seen.iter().filter(|(_, keyed, _)| *keyed).count() == n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    seen
+}
+
+#[tokio::test]
+async fn a_month_left_behind_is_keyed_before_the_end_and_its_late_rows_still_count() {
+    let t = TestDb::postgres().await;
+    let db = t.db.clone();
+    let (_, demo) = state_with_demo(&db).await;
+    // May 2025 then June 2025, in time order, as a file runs.
+    let rows = feed::readings_between(
+        &demo,
+        at("2025-05-31T16:00:00Z"),
+        at("2025-06-01T08:00:00Z"),
+    );
+    let june = rows
+        .iter()
+        .position(|r| r.ts >= at("2025-06-01T00:00:00Z"))
+        .unwrap();
+    let mut bulk = BulkLoad::start(&db, demo.tenant_id).await.unwrap().unwrap();
+    // May, then a batch across the boundary: both months still loading.
+    assert!(bulk
+        .take(rows[..june - 100].to_vec())
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(bulk
+        .take(rows[june - 100..june + 100].to_vec())
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(
+        committed_loads(&db).await.is_empty(),
+        "nothing is committed while May may still get rows"
+    );
+    // A batch of June only: May is complete, and its tables are keyed and committed on their
+    // own connection while June goes on loading.
+    assert!(bulk
+        .take(rows[june + 100..].to_vec())
+        .await
+        .unwrap()
+        .is_empty());
+    let seen = wait_for_keyed(&db, 2).await;
+    let names: Vec<&str> = seen.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(names.len(), 2, "{seen:?}");
+    assert!(
+        names[0].starts_with("readings_hourly_y2025m05_load"),
+        "{seen:?}"
+    );
+    assert!(names[1].starts_with("readings_y2025m05_load"), "{seen:?}");
+    assert!(
+        seen.iter().all(|(_, keyed, marked)| *keyed && *marked),
+        "{seen:?}"
+    );
+    // They belong to a load that is still running: not orphans.
+    let pool = db.get_postgres_connection_pool();
+    assert_eq!(
+        server::storage::readings::drop_orphans(pool).await.unwrap(),
+        0
+    );
+    assert_eq!(committed_loads(&db).await.len(), 2);
+    // Late rows for May: a corrected value and a reading at a new time.
+    let mut corrected = rows[5];
+    corrected.value += 1.5;
+    let mut new_time = rows[june - 1];
+    new_time.ts += Duration::minutes(1);
+    assert!(bulk
+        .take(vec![corrected, new_time])
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(bulk.pending(), rows.len() as u64 + 2);
+    let done = bulk.finish().await.unwrap();
+    assert_eq!(
+        (
+            done.counts.inserted,
+            done.counts.updated,
+            done.counts.unchanged
+        ),
+        (rows.len() as u64 + 1, 1, 0)
+    );
+    let mut all = rows.clone();
+    all.extend([corrected, new_time]);
+    assert_stored(&db, &all).await;
+    let (partitions, loads) = tables(&db).await;
+    for month in ["readings_y2025m05", "readings_y2025m06"] {
+        assert!(partitions.contains(&month.to_string()), "{partitions:?}");
+    }
+    assert!(loads.is_empty(), "{loads:?}");
+    // The attached partitions no longer carry the load's mark.
+    let marks = pg_strings(
+        &db,
+        "SELECT c.relname::text FROM pg_class c WHERE c.relname LIKE 'readings%2025m0%' \
+         AND obj_description(c.oid, 'pg_class') IS NOT NULL",
+    )
+    .await;
+    assert!(marks.is_empty(), "{marks:?}");
+    server::storage::rollups::refresh(&db).await.unwrap();
+    assert_rollups(&db, &last_per_key(&all)).await;
+    t.drop_db().await;
+}
+
+#[tokio::test]
+async fn an_interrupted_load_leaves_only_tables_that_the_next_load_drops() {
+    let t = TestDb::postgres().await;
+    let db = t.db.clone();
+    let (_, demo) = state_with_demo(&db).await;
+    let rows = feed::readings_between(
+        &demo,
+        at("2025-04-30T20:00:00Z"),
+        at("2025-05-01T04:00:00Z"),
+    );
+    let may = rows
+        .iter()
+        .position(|r| r.ts >= at("2025-05-01T00:00:00Z"))
+        .unwrap();
+    let mut bulk = BulkLoad::start(&db, demo.tenant_id).await.unwrap().unwrap();
+    assert!(bulk.take(rows[..may].to_vec()).await.unwrap().is_empty());
+    assert!(bulk.take(rows[may..].to_vec()).await.unwrap().is_empty());
+    assert_eq!(wait_for_keyed(&db, 2).await.len(), 2, "April is committed");
+    // The import dies: its transaction rolls back, April's committed tables stay.
+    drop(bulk);
+    let mut left = Vec::new();
+    for _ in 0..50 {
+        left = committed_loads(&db).await;
+        if left.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(
+        left.iter().all(|(n, _, _)| n.contains("2025m04")),
+        "{left:?}"
+    );
+    assert_eq!(readings_table::Entity::find().count(&db).await.unwrap(), 0);
+    // The next load drops them (their backend is gone) and stores everything once.
+    let mut gone = false;
+    for _ in 0..50 {
+        // (The old backend may take a moment to end after its connection closed.)
+        if server::storage::readings::drop_orphans(db.get_postgres_connection_pool())
+            .await
+            .unwrap()
+            == 2
+        {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "{:?}", committed_loads(&db).await);
+    let again = bulk_load(
+        &db,
+        demo.tenant_id,
+        vec![rows[..may].to_vec(), rows[may..].to_vec()],
+    )
+    .await;
+    assert_eq!(again, (rows.len() as u64, 0, 0));
+    assert_stored(&db, &rows).await;
+    assert!(tables(&db).await.1.is_empty());
+    assert_rollups(&db, &rows).await;
+    t.drop_db().await;
+}

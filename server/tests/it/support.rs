@@ -61,7 +61,8 @@ impl TestDb {
         admin.close().await.unwrap();
         let base = admin_url.rsplit_once('/').unwrap().0;
         let url = format!("{base}/{name}");
-        let db = server::storage::connect(&url, 4).await.unwrap();
+        // The server's default pool size (a bulk load uses several connections).
+        let db = server::storage::connect(&url, 10).await.unwrap();
         Self {
             db,
             cleanup: Some((admin_url, name)),

@@ -48,6 +48,24 @@ impl Contributions {
         std::mem::take(&mut self.done)
     }
 
+    /// Every bucket that starts in `[lo, hi)` (seconds), open or not: a month whose rows are
+    /// all in.
+    pub(super) fn close_within(&mut self, lo: i64, hi: i64) -> Vec<Bucket> {
+        let inside = |b: &Bucket| b.start >= lo && b.start < hi;
+        let (mut out, done): (Vec<Bucket>, Vec<Bucket>) =
+            std::mem::take(&mut self.done).into_iter().partition(inside);
+        self.done = done;
+        self.open.retain(|_, b| {
+            if inside(b) {
+                out.push(*b);
+                false
+            } else {
+                true
+            }
+        });
+        out
+    }
+
     /// Every remaining bucket (at the end of the load).
     pub(super) fn close(&mut self) -> Vec<Bucket> {
         self.done.extend(self.open.drain().map(|(_, b)| b));
@@ -96,6 +114,27 @@ mod tests {
                 .map(|b| (b.node_id, b.count, b.sum))
                 .collect::<Vec<_>>(),
             vec![(1, 1, 4.0), (2, 2, 12.0)]
+        );
+        assert!(c.ordered);
+    }
+
+    #[test]
+    fn closing_a_span_takes_its_buckets_open_or_done_and_only_those() {
+        let mut c = Contributions::new(3_600);
+        // Node 1: hours 0 (done) and 1 (open); node 2: hour 2 (open).
+        c.add(&[r(1, 0, 1.0), r(1, 60, 2.0), r(2, 120, 3.0)]);
+        let first_two_hours = c.close_within(1_767_225_600, 1_767_225_600 + 2 * 3_600);
+        let mut got: Vec<(i64, i64)> = first_two_hours
+            .iter()
+            .map(|b| (b.node_id, b.start - 1_767_225_600))
+            .collect();
+        got.sort_unstable();
+        assert_eq!(got, vec![(1, 0), (1, 3_600)]);
+        // Node 2's hour is still open and comes out at the end, once.
+        let rest = c.close();
+        assert_eq!(
+            rest.iter().map(|b| (b.node_id, b.sum)).collect::<Vec<_>>(),
+            vec![(2, 3.0)]
         );
         assert!(c.ordered);
     }
