@@ -1,6 +1,6 @@
 //! The detector: faults and hydraulic signals of a panel, turned into findings per step.
 
-use crate::faults::{classify, clear_shared_spikes, mark_drift, FaultConfig, FaultKind};
+use crate::faults::{classify_at, clear_shared_spikes, mark_drift, FaultConfig, FaultKind};
 use crate::hydraulic::{compute, DistrictFlow, HydraulicConfig, Hydraulics, Night, Scored};
 use crate::incidents::{Affected, Finding, IncidentKind, SAME_ONSET};
 use crate::panel::{Panel, SensorKind};
@@ -82,7 +82,13 @@ impl Detector {
         let mut masks: Vec<Vec<Option<FaultKind>>> = panel
             .series
             .iter()
-            .map(|s| classify(s, &self.cfg.faults))
+            .map(|s| {
+                classify_at(
+                    s,
+                    &self.cfg.faults,
+                    panel.start.div_euclid(panel.step.max(1)),
+                )
+            })
             .collect();
         clear_shared_spikes(&panel.series, &mut masks, &self.cfg.faults);
         mark_drift(panel, &mut masks, &self.cfg.faults);

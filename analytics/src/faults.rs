@@ -270,8 +270,16 @@ pub fn mark_drift(panel: &Panel, masks: &mut [Vec<Option<FaultKind>>], cfg: &Fau
     }
 }
 
-/// Per-step fault mask of one series (`None` = healthy or unknown).
+/// Per-step fault mask of one series (`None` = healthy or unknown), for a series whose first
+/// value is at step 0 of the clock (see [`classify_at`]).
 pub fn classify(series: &Series, cfg: &FaultConfig) -> Vec<Option<FaultKind>> {
+    classify_at(series, cfg, 0)
+}
+
+/// Per-step fault mask of one series whose first value is step `first_step` of the clock
+/// (steps since the epoch): the spike check re-learns a sensor's noise once a day at the same
+/// time of the clock, so a step gets the same verdict whichever window it is looked at in.
+pub fn classify_at(series: &Series, cfg: &FaultConfig, first_step: i64) -> Vec<Option<FaultKind>> {
     let v = &series.values;
     let n = v.len();
     let mut out = vec![None; n];
@@ -293,7 +301,7 @@ pub fn classify(series: &Series, cfg: &FaultConfig) -> Vec<Option<FaultKind>> {
     // emptying: neither is a fault of the meter, so only gaps and range apply to it.
     if !series.cumulative {
         mark_stuck(v, cfg, &mut out);
-        mark_spikes(v, cfg, &mut out);
+        mark_spikes(v, cfg, first_step, &mut out);
     }
     out
 }
@@ -344,7 +352,7 @@ fn curvature(v: &[f64], t: usize) -> f64 {
 }
 
 /// A spike: one value far from both neighbours while the neighbours agree with each other.
-fn mark_spikes(v: &[f64], cfg: &FaultConfig, out: &mut [Option<FaultKind>]) {
+fn mark_spikes(v: &[f64], cfg: &FaultConfig, first_step: i64, out: &mut [Option<FaultKind>]) {
     let n = v.len();
     if n < 3 {
         return;
@@ -353,7 +361,8 @@ fn mark_spikes(v: &[f64], cfg: &FaultConfig, out: &mut [Option<FaultKind>]) {
     let day = cfg.history_steps.max(16);
     let mut sd = f64::NAN;
     for t in 1..n - 1 {
-        if t % 96 == 1 || sd.is_nan() {
+        // Once a day (96 steps), at the same time of the clock whatever the window.
+        if (first_step + t as i64).rem_euclid(96) == 0 || sd.is_nan() {
             let lo = t.saturating_sub(day);
             sd = robust_sd(&curvature[lo..t], 32).unwrap_or(f64::NAN);
         }
@@ -391,6 +400,53 @@ mod tests {
         (0..n)
             .map(|i| 4.0 + 0.05 * ((i as f64) * 0.7).sin() + 0.001 * (i % 7) as f64)
             .collect()
+    }
+
+    #[test]
+    fn a_step_gets_the_same_verdict_whichever_window_it_is_seen_in() {
+        // Quiet noise, then from step 1,500 a sensor that starts to chatter (±0.03 every other
+        // step) and a few jumps of growing size: what counts as a spike depends on whether
+        // the noise level was learnt with more or less than half chatter in its week.
+        let mut v: Vec<f64> = (0..2_000)
+            .map(|i| {
+                let noise = ((i * 7_919) % 101) as f64 / 101.0 - 0.5;
+                let chatter = if i < 1_500 {
+                    0.0
+                } else {
+                    0.03 * (i % 2) as f64
+                };
+                4.0 + 0.02 * noise + chatter
+            })
+            .collect();
+        for (k, t) in (1_871..=1_911).step_by(10).enumerate() {
+            v[t] += 0.1 * (k + 1) as f64;
+        }
+        let cfg = FaultConfig::default();
+        let spikes = |m: &[Option<FaultKind>]| {
+            m.iter()
+                .enumerate()
+                .filter(|(_, f)| **f == Some(FaultKind::Spike))
+                .map(|(t, _)| t)
+                .collect::<Vec<_>>()
+        };
+        // Step 0 is step 5,000 of the clock: the noise is re-learnt at steps 1,816 and 1,912.
+        let whole = classify_at(&series(v.clone()), &cfg, 5_000);
+        let found = spikes(&whole[1_860..]);
+        assert!(!found.is_empty());
+        // Windows starting at other times of the day, each with more than a week and a day
+        // of history before step 1,860, give the same verdicts.
+        for skip in [1, 50, 95, 130] {
+            let part = classify_at(&series(v[skip..].to_vec()), &cfg, 5_000 + skip as i64);
+            assert_eq!(
+                &part[1_860 - skip..],
+                &whole[1_860..],
+                "window from step {skip}"
+            );
+        }
+        // Counted from the window's own start instead, a window from step 50 re-learns the
+        // noise at step 1,866, with more chatter in its week: other verdicts.
+        let unanchored = classify_at(&series(v[50..].to_vec()), &cfg, 5_000);
+        assert_ne!(spikes(&unanchored[1_810..]), found);
     }
 
     #[test]
