@@ -32,10 +32,16 @@ impl Default for BaselineConfig {
 
 /// Expected values for `values` at steps `from..values.len()`; NaN before `from` or without enough
 /// reference days.
+///
+/// A reference day is of the same type (weekday or weekend) and, where history allows
+/// [`BaselineConfig::min_refs`] of them, follows a day of the same type too: the night after a
+/// weekend (a Monday's small hours) still carries the weekend's tank levels and pump timings, and
+/// a Saturday's small hours the working week's, so each is compared with its own kind first.
 pub fn expected(panel: &Panel, values: &[f64], from: usize, cfg: &BaselineConfig) -> Vec<f64> {
     let per_day = panel.per_day();
     let mut out = vec![f64::NAN; values.len()];
     let mut refs = Vec::with_capacity(cfg.weekday_refs.max(cfg.weekend_refs));
+    let after_weekend = |t: usize| panel.is_weekend_at(panel.time(t) - 86_400);
     for (t, slot) in out.iter_mut().enumerate().skip(from) {
         let weekend = panel.is_weekend(t);
         let wanted = if weekend {
@@ -43,18 +49,25 @@ pub fn expected(panel: &Panel, values: &[f64], from: usize, cfg: &BaselineConfig
         } else {
             cfg.weekday_refs
         };
-        refs.clear();
-        for k in 1..=cfg.lookback_days {
-            let Some(j) = t.checked_sub(k * per_day) else {
-                break;
-            };
-            if panel.is_weekend(j) != weekend {
-                continue;
+        for strict in [true, false] {
+            refs.clear();
+            for k in 1..=cfg.lookback_days {
+                let Some(j) = t.checked_sub(k * per_day) else {
+                    break;
+                };
+                if panel.is_weekend(j) != weekend
+                    || (strict && after_weekend(j) != after_weekend(t))
+                {
+                    continue;
+                }
+                if values[j].is_finite() {
+                    refs.push(values[j]);
+                }
+                if refs.len() == wanted {
+                    break;
+                }
             }
-            if values[j].is_finite() {
-                refs.push(values[j]);
-            }
-            if refs.len() == wanted {
+            if refs.len() >= cfg.min_refs {
                 break;
             }
         }
@@ -98,5 +111,40 @@ mod tests {
         assert_eq!(e[last_monday], 17.0);
         let last_sunday = 24 * 27 + 3;
         assert_eq!(e[last_sunday], 103.0);
+    }
+
+    #[test]
+    fn the_small_hours_after_a_weekend_are_compared_with_their_own_kind() {
+        let p = panel(3600);
+        // Five weeks of hourly data. Until 05:00 a day carries the day before it: after a
+        // weekend day the small hours read 50 more, whatever today is.
+        let after_weekend = |i: usize| p.is_weekend_at(p.time(i) - 86_400);
+        let v: Vec<f64> = (0..24 * 35)
+            .map(|i| {
+                let h = (i % 24) as f64;
+                let today = if p.is_weekend(i) { 100.0 } else { 10.0 };
+                today
+                    + h
+                    + if i % 24 < 5 && after_weekend(i) {
+                        50.0
+                    } else {
+                        0.0
+                    }
+            })
+            .collect();
+        let e = expected(&p, &v, 0, &BaselineConfig::default());
+        // Monday 02:00 of week 5 against the three Mondays before it, not the working week's
+        // nights; Tuesday's against Tuesdays to Fridays; Saturday's against Saturdays, and
+        // Sunday's against Sundays.
+        let at = |week: usize, day: usize, hour: usize| (week * 7 + day) * 24 + hour;
+        assert_eq!(e[at(4, 0, 2)], 62.0);
+        assert_eq!(e[at(4, 1, 2)], 12.0);
+        assert_eq!(e[at(4, 5, 2)], 102.0);
+        assert_eq!(e[at(4, 6, 2)], 152.0);
+        // In daytime every kind of day reads alike and so does its baseline.
+        assert_eq!(e[at(4, 0, 12)], 22.0);
+        // Until three Mondays are known, Monday is compared with the working week as a whole.
+        assert_eq!(e[at(1, 0, 2)], 12.0);
+        assert_eq!(e[at(3, 0, 2)], 62.0);
     }
 }

@@ -6,13 +6,18 @@
 //! a couple of hours. A leak lowers the loggers near it more than the rest, so what remains after
 //! the common mode points at the place. Inflow: the sum of the flow meters against its own
 //! baseline; a leak adds water at every hour, so sustained excess inflow supports a pressure drop.
-//! Where the districts have their own inlet meters (flow meters placed in them), each district's
-//! inflow and minimum night flow are scored as well: they say which district the water leaves.
+//! Where the districts have their own inlet meters (flow meters placed in them, all carrying
+//! water forwards), each district's inflow and minimum night flow are scored as well: they say
+//! which district the water leaves. A network metered at its sources and tank mains has one
+//! balance only, the network's.
 
 use crate::baseline::{expected, BaselineConfig};
 use crate::faults::FaultKind;
 use crate::panel::{Panel, SensorKind};
 use crate::stats::{median, robust_sd, slope_through_origin, trailing_mean};
+
+/// Fewest days of history a spread (of residuals, of night flows) is learnt from.
+const SPREAD_MIN_DAYS: usize = 7;
 
 /// Tunables of the hydraulic signals.
 #[derive(Clone, Copy, Debug)]
@@ -168,20 +173,21 @@ pub fn compute(
         let all: Vec<&Vec<f64>> = flows.iter().map(|(_, v)| v).collect();
         let (scored, actual, n) = flow_signal(panel, &all, resid_from, from, cfg);
         (inflow, inflow_actual, nights) = (Some(scored), actual, n);
-        let mut names: Vec<&str> = flows
-            .iter()
-            .filter_map(|(i, _)| panel.series[*i].district.as_deref())
-            .collect();
+        // Districts' own inflows need meters that close each district's balance: every meter
+        // an inlet. A main whose flow often runs backwards (a tank's, filling and draining)
+        // belongs in the network's balance, but then no district's share of the water can be
+        // read off the meters: a district's "inflow" would follow the tanks' pumps and level
+        // controls rather than its demand. Only the network's inflow is scored then.
+        let district = |i: usize| panel.series[i].district.as_deref();
+        let mut names: Vec<&str> = flows.iter().filter_map(|(i, _)| district(*i)).collect();
         names.sort_unstable();
         names.dedup();
-        let spread = names.len() > 1
-            || flows
-                .iter()
-                .any(|(i, _)| panel.series[*i].district.is_none());
-        for name in names.into_iter().filter(|_| spread) {
+        let spread = names.len() > 1 || flows.iter().any(|(i, _)| district(*i).is_none());
+        let balanced = flows.iter().all(|(_, v)| is_inlet(v));
+        for name in names.into_iter().filter(|_| spread && balanced) {
             let own: Vec<&(usize, Vec<f64>)> = flows
                 .iter()
-                .filter(|(i, _)| panel.series[*i].district.as_deref() == Some(name))
+                .filter(|(i, _)| district(*i) == Some(name))
                 .collect();
             let values: Vec<&Vec<f64>> = own.iter().map(|(_, v)| v).collect();
             let (inflow, actual, nights) = flow_signal(panel, &values, resid_from, from, cfg);
@@ -269,7 +275,11 @@ fn score(
 ) -> Scored {
     let n = raw.len();
     let per_day = panel.per_day();
-    let min_n = per_day * 3;
+    // A spread is learnt from a week of residuals at least (three quarters of its steps
+    // known): fewer days have not seen a weekend, nor enough nights of pumps switching at
+    // slightly different times, and make every ordinary change look rare.
+    let week = per_day * SPREAD_MIN_DAYS;
+    let min_n = week * 3 / 4;
     // Scores from a day before `from`, so persistence and onsets can look back.
     let from = from.saturating_sub(per_day);
     let to_z = |smooth: &[f64], sd: &dyn Fn(usize) -> Option<f64>| -> Vec<f64> {
@@ -284,7 +294,7 @@ fn score(
     // per hour of the day; a deviation at 03:00 is judged against other nights.
     let smooth = trailing_mean(&raw, cfg.smooth_steps, cfg.smooth_steps * 3 / 4);
     let sd_by_hour = daily(panel, from, n, cfg.stats_days, |lo, hi| {
-        hourly_sd(panel, &smooth, lo, hi, min_n / 24)
+        hourly_sd(panel, &smooth, lo, hi, min_n * HOUR_POOL / 24)
     });
     let z = to_z(&smooth, &|t| {
         sd_by_hour[t].map(|h| h[(panel.local_seconds_of_day(t) / 3600) as usize])
@@ -333,6 +343,9 @@ fn daily<T: Copy>(
     out
 }
 
+/// Hours of the day pooled for one hour's spread: it and the two either side.
+const HOUR_POOL: usize = 5;
+
 /// Robust spread per local hour of day over `lo..hi`, pooling the two hours either side.
 fn hourly_sd(panel: &Panel, v: &[f64], lo: usize, hi: usize, min_n: usize) -> Option<[f64; 24]> {
     let mut by_hour: Vec<Vec<f64>> = vec![Vec::new(); 24];
@@ -345,12 +358,35 @@ fn hourly_sd(panel: &Panel, v: &[f64], lo: usize, hi: usize, min_n: usize) -> Op
     let mut pool = Vec::new();
     for (h, slot) in out.iter_mut().enumerate() {
         pool.clear();
-        for d in 0..5 {
-            pool.extend_from_slice(&by_hour[(h + 24 + d - 2) % 24]);
+        for d in 0..HOUR_POOL {
+            pool.extend_from_slice(&by_hour[(h + 24 + d - HOUR_POOL / 2) % 24]);
         }
         *slot = robust_sd(&pool, min_n.max(8))?;
     }
     Some(out)
+}
+
+/// Share of a meter's readings that may run backwards for it to still be an inlet (a stopped
+/// pump's main may read a little below zero now and then).
+const INLET_MAX_REVERSE: f64 = 0.02;
+
+/// Whether a flow meter is an inlet: its flow runs forwards, apart from noise around zero. A
+/// reading runs backwards when it is below zero by more than a twentieth of the meter's usual
+/// forward flow (its 95th percentile of magnitudes).
+fn is_inlet(v: &[f64]) -> bool {
+    let mut mags: Vec<f64> = v
+        .iter()
+        .filter(|x| x.is_finite())
+        .map(|x| x.abs())
+        .collect();
+    if mags.is_empty() {
+        return true;
+    }
+    let k = (mags.len() * 95 / 100).min(mags.len() - 1);
+    let (_, p95, _) = mags.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
+    let margin = *p95 / 20.0;
+    let back = v.iter().filter(|x| x.is_finite() && **x < -margin).count();
+    (back as f64) <= INLET_MAX_REVERSE * mags.len() as f64
 }
 
 /// Linear interpolation across gaps of at most `max_gap` steps.
@@ -399,7 +435,7 @@ fn night_flows(panel: &Panel, inflow: &[f64], from: usize, cfg: &HydraulicConfig
     }
     let mut out = Vec::new();
     for (k, &(step, mnf)) in all.iter().enumerate() {
-        if step < from || k < 5 {
+        if step < from || k < SPREAD_MIN_DAYS {
             continue;
         }
         let prev: Vec<f64> = all[k.saturating_sub(cfg.stats_days)..k]
@@ -421,3 +457,6 @@ fn night_flows(panel: &Panel, inflow: &[f64], from: usize, cfg: &HydraulicConfig
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

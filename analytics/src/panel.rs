@@ -74,7 +74,12 @@ impl Panel {
 
     /// Whether step `i` falls on a local Saturday or Sunday (demand differs on weekends).
     pub fn is_weekend(&self, i: usize) -> bool {
-        let days = (self.time(i) + self.utc_offset).div_euclid(86_400);
+        self.is_weekend_at(self.time(i))
+    }
+
+    /// Whether unix second `t` falls on a local Saturday or Sunday.
+    pub fn is_weekend_at(&self, t: i64) -> bool {
+        let days = (t + self.utc_offset).div_euclid(86_400);
         // 1970-01-01 was a Thursday: 0 = Thu, 2 = Sat, 3 = Sun.
         matches!(days.rem_euclid(7), 2 | 3)
     }
