@@ -68,18 +68,25 @@ impl Default for FaultConfig {
 /// moves the water, and every logger sees it; a faulty sensor spikes alone. A spike is shared
 /// when another sensor is flagged at the same step too, or when at least
 /// [`SHARED_SPIKE_OTHERS`] other sensors of the same kind jump the same way at that step by at
-/// least half the spike threshold of their own local curvature (so a transient that only one
-/// logger happens to show above the full threshold is still seen as the network's).
+/// least half the spike threshold of their own local curvature and back (so a transient that
+/// only one logger happens to show above the full threshold is still seen as the network's,
+/// while a step the whole network makes next to a real spike does not hide it).
 pub fn clear_shared_spikes(
     series: &[Series],
     masks: &mut [Vec<Option<FaultKind>>],
     cfg: &FaultConfig,
 ) {
     let n = masks.iter().map(Vec::len).max().unwrap_or(0);
-    // Whether `other` jumps at `t` the way `sign` says, by half the spike threshold.
+    // Whether `other` jumps at `t` the way `sign` says, by half the spike threshold, and
+    // back: a transient, not the edge of a step (a pump starting at the next step lifts every
+    // logger for good, which bends each curve at `t` the other way without any spike in it).
     let jumps = |other: &Series, t: usize, sign: f64| {
         let d = curvature(&other.values, t);
         if !d.is_finite() || d * sign <= 0.0 {
+            return false;
+        }
+        let v = &other.values;
+        if (v[t + 1] - v[t - 1]).abs() > 0.5 * d.abs() {
             return false;
         }
         let lo = t.saturating_sub(cfg.history_steps.max(16));
@@ -538,6 +545,24 @@ mod tests {
             run(&[0.2 * below, 0.2 * below]),
             Some(FaultKind::Spike),
             "too small"
+        );
+        // A pump stops at the next step: the others drop for good after 500, which bends
+        // their curves at 500 the spike's way, as far as before, without being a transient.
+        let mut all = vec![with(1.0)];
+        for _ in 0..2 {
+            let mut o = base.clone();
+            for x in &mut o[501..] {
+                *x -= 2.0 * below;
+            }
+            all.push(series(o));
+        }
+        let mut masks: Vec<_> = all.iter().map(|s| classify(s, &cfg)).collect();
+        assert!(curvature(&all[1].values, 500) * curvature(&all[0].values, 500) > 0.0);
+        clear_shared_spikes(&all, &mut masks, &cfg);
+        assert_eq!(
+            masks[0][500],
+            Some(FaultKind::Spike),
+            "a step is not a transient"
         );
     }
 
