@@ -206,8 +206,11 @@ pub struct Config {
     /// How often the import folder is looked at (when `IMPORT_DIR` is set).
     #[arg(long, env = "JOB_DIRECTORY_IMPORT_CRON", default_value = "0 * * * * *")]
     pub job_directory_import_cron: String,
-    /// Days of readings the first sync of a source pulls (the initial backfill).
-    #[arg(long, env = "INITIAL_BACKFILL_DAYS", default_value_t = 1)]
+    /// Days of readings the first sync of a source pulls (the initial backfill). Two weeks by
+    /// default: the anomaly detector's hydraulic checks need that much history (baselines from
+    /// three earlier days of the same type, spreads from a week of residuals after them), so a
+    /// new source, the demo's simulator included, is watched from its first run.
+    #[arg(long, env = "INITIAL_BACKFILL_DAYS", default_value_t = 14)]
     pub initial_backfill_days: i64,
     /// Hours the daily full sync pulls again.
     #[arg(long, env = "RESYNC_HOURS", default_value_t = 48)]

@@ -1,5 +1,5 @@
-//! The demo tenant a newcomer sees: a small Cagliari network with a day of history,
-//! kept moving by a simulated feed.
+//! The demo tenant a newcomer sees: a small Cagliari network with two weeks of history (the
+//! simulator source's initial backfill), kept moving by a simulated feed.
 
 pub mod events;
 pub mod feed;
