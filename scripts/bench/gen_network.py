@@ -215,7 +215,6 @@ def build(args):
             break
     for k, (kind, s) in enumerate(zip(kinds, starts)):
         site = sites.pop(int(rng.integers(len(sites))))
-        head = max(wn.get_node(site).elevation, 0.0)
         if kind == "burst":
             target = rng.uniform(15, 45)
             e = int(min(s + rng.integers(24 * 4, 72 * 4), n_steps - 1))
@@ -225,7 +224,7 @@ def build(args):
         # Area for the target flow at a typical 40 m of pressure; the simulation gives the real flow.
         area = target / 1000.0 / (0.75 * math.sqrt(2 * G * 40.0))
         leaks.append({"leak_id": f"L{k + 1}", "leak_junction": site, "kind": kind, "start_step": int(s),
-                      "end_step": e, "area": round(area, 6), "discharge_coeff": 0.75, "head": head})
+                      "end_step": e, "area": round(area, 6), "discharge_coeff": 0.75})
 
     return wn, rng, n_steps, start0, sensors, meters, leaks, district, coords, latlon
 
@@ -351,7 +350,7 @@ def main():
                     digits = 3 if metric == "pressure" else 2 if metric == "flow_rate" else 1
                     f.write(f"{stamp},{nid},{metric},{v[t]:.{digits}f}\n")
     for lk in leaks:
-        for key in ("start_step", "end_step", "head"):
+        for key in ("start_step", "end_step"):
             lk.pop(key)
     meta = {"generator": "scripts/bench/gen_network.py", "wntr_version": wntr.__version__,
             "network": f"{args.network}.inp", "seed": args.seed, "start": at(0), "end": at(n_steps),
