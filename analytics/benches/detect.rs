@@ -16,6 +16,7 @@ fn detect(c: &mut Criterion) {
         leaks: vec![LeakSpec {
             district: 3,
             start: 25 * 96,
+            end: None,
             lps: 40.0,
             drops: vec![0.12, 0.08, 0.03],
         }],

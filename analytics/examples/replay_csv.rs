@@ -72,6 +72,8 @@ fn main() {
     let hist = det.history_steps(full.per_day());
     let mut tracker = IncidentTracker::default();
     let mut incidents = Vec::new();
+    // REPLAY_TRACE=1 prints every hydraulic finding to stderr (what opened or extended what).
+    let trace = std::env::var_os("REPLAY_TRACE").is_some();
     for t in 0..len {
         let lo = t.saturating_sub(hist);
         let window = Panel {
@@ -89,6 +91,15 @@ fn main() {
         };
         let signals = det.scan(&window, t - lo);
         let findings: Vec<_> = signals.into_iter().flat_map(|s| s.findings).collect();
+        for f in findings.iter().filter(|f| trace && !f.kind.is_fault()) {
+            eprintln!(
+                "{} {} opens={} {}",
+                full.time(t),
+                f.key,
+                f.opens,
+                f.explanation
+            );
+        }
         for ev in tracker.observe(full.time(t), &findings) {
             match ev {
                 TrackerEvent::Opened(i) => incidents.push(i),

@@ -22,6 +22,9 @@ pub struct DetectorConfig {
     pub support_floor_k: f64,
     /// Threshold of the day-scale pressure score.
     pub day_k: f64,
+    /// Day-scale evidence (a day's mean) counts only while the last hours still show this
+    /// share of the day's mean deviation: a repaired leak's day mean lingers for a day.
+    pub hold_share: f64,
     /// Inflow above its baseline by this many deviations is a leak on its own.
     pub inflow_k: f64,
     /// Night flow above the previous nights by this many deviations.
@@ -43,6 +46,7 @@ impl Default for DetectorConfig {
             inflow_support_k: 2.0,
             support_floor_k: 3.0,
             day_k: 4.5,
+            hold_share: 0.5,
             inflow_k: 5.0,
             night_k: 3.5,
             affected_k: 2.0,
@@ -184,9 +188,13 @@ impl Detector {
                 (sc.z[k], q_at(i, k, false).0, c.pressure_k)
             };
             let q = if q.is_finite() { q.max(0.0) } else { 0.0 };
+            // A day's mean still low after the hour-scale score has recovered is a leak that
+            // was repaired, not one still running.
+            let now_low = !day || sc.day_still_holds(k, c.hold_share);
             // Below the rest of the network and below its own usual level: when one district
             // drops, the others only look high against the network, and the reverse.
             sc.own[k] < 0.0
+                && now_low
                 && z.is_finite()
                 && z <= -c.support_floor_k
                 && (z <= -k_alone || q - z >= k_alone + c.inflow_support_k)
@@ -336,7 +344,11 @@ impl Detector {
         // A leak's water still flowing keeps its incident open while the hour-scale scores
         // flicker: the inflow's excess over the last day sustains a leak incident (never opens
         // one), so a leak that lasts days stays one incident.
-        let sustained = |q: &Scored| q.z_day[t].is_finite() && q.z_day[t] >= c.inflow_support_k;
+        let sustained = |q: &Scored| {
+            q.z_day[t].is_finite()
+                && q.z_day[t] >= c.inflow_support_k
+                && q.day_still_holds(t, c.hold_share)
+        };
         let flows = hyd
             .districts
             .iter()

@@ -66,6 +66,18 @@ pub struct Scored {
     pub z: Vec<f64>,
     /// The same over a whole day: small leaks hide in the noise of hours but not of days.
     pub z_day: Vec<f64>,
+    /// The mean residual over the last day, in the series' unit (what `z_day` scores).
+    pub day_residual: Vec<f64>,
+}
+
+impl Scored {
+    /// Whether the deviation the last day's mean shows is still there in the last hours: the
+    /// hour-scale residual keeps at least `share` of the day's mean, on the same side. A leak
+    /// repaired this morning leaves its mark on the day's mean until tomorrow; not on the hours.
+    pub fn day_still_holds(&self, t: usize, share: f64) -> bool {
+        let (hour, day) = (self.residual[t], self.day_residual[t]);
+        hour.is_finite() && day.is_finite() && hour * day > 0.0 && hour.abs() >= share * day.abs()
+    }
 }
 
 /// Minimum night flow of one night.
@@ -311,6 +323,7 @@ fn score(
         residual: smooth,
         z,
         z_day,
+        day_residual: long,
     }
 }
 

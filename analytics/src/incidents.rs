@@ -191,10 +191,15 @@ impl IncidentTracker {
         let same_district =
             |o: &Incident| o.district.is_none() || f.district.is_none() || o.district == f.district;
         if !f.opens {
+            // With two leaks open, the network's excess water is the one seen last: a burst
+            // repaired while another runs stops being extended by the other's water.
             return self
                 .open
                 .iter()
-                .position(|o| o.kind == f.kind && same_district(o));
+                .enumerate()
+                .filter(|(_, o)| o.kind == f.kind && same_district(o))
+                .max_by_key(|(_, o)| (o.last_seen, o.detected_at))
+                .map(|(i, _)| i);
         }
         if !f.kind.joins_leaks() {
             return None;
@@ -397,6 +402,35 @@ mod tests {
         // Once it stops, the quiet period runs from the last sustaining step.
         let ev = tr.observe(20 * 3600 + 12 * 3600, &[]);
         assert!(matches!(&ev[..], [TrackerEvent::Closed(i)] if i.end == Some(20 * 3600)));
+    }
+
+    #[test]
+    fn sustaining_evidence_extends_the_leak_seen_last() {
+        let sustain = |at: i64| Finding {
+            opens: false,
+            district: None,
+            affected: Vec::new(),
+            explanation: "network inflow still high".into(),
+            ..finding(IncidentKind::Leak, "leak:network", at, "F1", 3.0)
+        };
+        let leak = |key: &str, at: i64, node: &str| Finding {
+            district: Some(key.trim_start_matches("leak:").to_owned()),
+            ..finding(IncidentKind::Leak, key, at, node, -6.0)
+        };
+        let mut tr = IncidentTracker::default();
+        // A burst in D1, then a second leak in D2 a day later while D1's is still open.
+        tr.observe(0, &[leak("leak:D1", 0, "P1")]);
+        tr.observe(86_400, &[leak("leak:D2", 86_400, "P5"), sustain(86_400)]);
+        // D1's loggers recover (repaired); D2's leak and the network's excess go on.
+        for h in 1..=13 {
+            let at = 86_400 + h * 3600;
+            tr.observe(at, &[leak("leak:D2", at, "P5"), sustain(at)]);
+        }
+        let d1 = tr.open.iter().find(|o| o.key == "leak:D1");
+        assert!(d1.is_none(), "D1 closed 12 h after its own evidence");
+        assert_eq!(tr.open.len(), 1);
+        assert_eq!(tr.open[0].key, "leak:D2");
+        assert_eq!(tr.open[0].last_seen, 86_400 + 13 * 3600);
     }
 
     #[test]

@@ -5,15 +5,23 @@
 
 use crate::panel::{Panel, SensorKind, Series};
 
-/// A leak to inject: from `start` (step index) on, `lps` more inflow, and each logger of
+/// A leak to inject: from `start` (step index) until `end`, `lps` more inflow, and each logger of
 /// `district` loses pressure, the nearest (first) most.
 #[derive(Clone, Debug)]
 pub struct LeakSpec {
     pub district: usize,
     pub start: usize,
+    /// Step at which it is repaired (`None`: it runs to the end).
+    pub end: Option<usize>,
     pub lps: f64,
     /// Pressure lost by the district's loggers in order, in bar (others lose a tenth of the last).
     pub drops: Vec<f64>,
+}
+
+impl LeakSpec {
+    fn runs_at(&self, t: usize) -> bool {
+        t >= self.start && self.end.is_none_or(|e| t < e)
+    }
 }
 
 /// What to generate.
@@ -92,7 +100,7 @@ pub fn network(cfg: &SynthConfig) -> Panel {
             let leak: f64 = cfg
                 .leaks
                 .iter()
-                .filter(|l| t >= l.start)
+                .filter(|l| l.runs_at(t))
                 .map(|l| l.lps)
                 .sum();
             500.0 * diurnal * weekly * day_factor[t / per_day] + leak + 3.0 * rng.normal()
@@ -104,7 +112,7 @@ pub fn network(cfg: &SynthConfig) -> Panel {
             let base = 4.0 + 0.3 * i as f64 + 0.2 * d as f64;
             let sensitivity = 0.25 + 0.05 * i as f64;
             // This logger's pressure lost to each leak.
-            let drops: Vec<(usize, f64)> = cfg
+            let drops: Vec<(&LeakSpec, f64)> = cfg
                 .leaks
                 .iter()
                 .map(|l| {
@@ -114,13 +122,17 @@ pub fn network(cfg: &SynthConfig) -> Panel {
                     } else {
                         last / 10.0
                     };
-                    (l.start, drop)
+                    (l, drop)
                 })
                 .collect();
             let values = (0..n)
                 .map(|t| {
                     let q = inflow[t] / 500.0;
-                    let drop: f64 = drops.iter().filter(|(s, _)| t >= *s).map(|(_, d)| d).sum();
+                    let drop: f64 = drops
+                        .iter()
+                        .filter(|(l, _)| l.runs_at(t))
+                        .map(|(_, d)| d)
+                        .sum();
                     base - sensitivity * q * q - drop + 0.005 * rng.normal()
                 })
                 .collect();
@@ -164,7 +176,7 @@ pub fn network(cfg: &SynthConfig) -> Panel {
                 .iter()
                 .enumerate()
                 .map(|(t, q)| {
-                    let active = cfg.leaks.iter().filter(|l| t >= l.start);
+                    let active = cfg.leaks.iter().filter(|l| l.runs_at(t));
                     let (leak, carried) = active.fold((0.0, 0.0), |(all, here), l| {
                         (all + l.lps, here + l.lps * leak_share(l))
                     });

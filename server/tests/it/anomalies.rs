@@ -24,6 +24,7 @@ pub(crate) async fn seed(db: &DatabaseConnection, slug: &str) -> (i64, analytics
         leaks: vec![LeakSpec {
             district: 0,
             start: LEAK_START,
+            end: None,
             lps: 40.0,
             drops: vec![0.12, 0.08, 0.03],
         }],
