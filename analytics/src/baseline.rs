@@ -15,7 +15,7 @@ pub struct BaselineConfig {
     /// Same-type days used (most recent first).
     pub weekday_refs: usize,
     pub weekend_refs: usize,
-    /// Fewest reference values for an expectation.
+    /// Fewest same-type days for an expectation when none of its own kind is known.
     pub min_refs: usize,
 }
 
@@ -33,10 +33,11 @@ impl Default for BaselineConfig {
 /// Expected values for `values` at steps `from..values.len()`; NaN before `from` or without enough
 /// reference days.
 ///
-/// A reference day is of the same type (weekday or weekend) and, where history allows
-/// [`BaselineConfig::min_refs`] of them, follows a day of the same type too: the night after a
-/// weekend (a Monday's small hours) still carries the weekend's tank levels and pump timings, and
-/// a Saturday's small hours the working week's, so each is compared with its own kind first.
+/// A reference day is of the same type (weekday or weekend) and, where history holds one such
+/// day at least, follows a day of the same type too: the night after a weekend (a Monday's small
+/// hours) still carries the weekend's tank levels and pump timings, and a Saturday's small hours
+/// the working week's, so each is compared with its own kind, even with a single day of it while
+/// history is short. Without one, [`BaselineConfig::min_refs`] days of the same type do.
 pub fn expected(panel: &Panel, values: &[f64], from: usize, cfg: &BaselineConfig) -> Vec<f64> {
     let per_day = panel.per_day();
     let mut out = vec![f64::NAN; values.len()];
@@ -49,6 +50,7 @@ pub fn expected(panel: &Panel, values: &[f64], from: usize, cfg: &BaselineConfig
         } else {
             cfg.weekday_refs
         };
+        let mut found = false;
         for strict in [true, false] {
             refs.clear();
             for k in 1..=cfg.lookback_days {
@@ -67,11 +69,15 @@ pub fn expected(panel: &Panel, values: &[f64], from: usize, cfg: &BaselineConfig
                     break;
                 }
             }
-            if refs.len() >= cfg.min_refs {
+            // One day of its own kind is a better reference than three of another: a Sunday's
+            // small hours against last Sunday's rather than against Saturdays'.
+            let enough = if strict { 1 } else { cfg.min_refs };
+            if refs.len() >= enough {
+                found = true;
                 break;
             }
         }
-        if refs.len() >= cfg.min_refs {
+        if found {
             *slot = median_in_place(&mut refs).unwrap_or(f64::NAN);
         }
     }
@@ -143,8 +149,13 @@ mod tests {
         assert_eq!(e[at(4, 6, 2)], 152.0);
         // In daytime every kind of day reads alike and so does its baseline.
         assert_eq!(e[at(4, 0, 12)], 22.0);
-        // Until three Mondays are known, Monday is compared with the working week as a whole.
-        assert_eq!(e[at(1, 0, 2)], 12.0);
-        assert_eq!(e[at(3, 0, 2)], 62.0);
+        // One day of its own kind is enough: the second Monday is compared with the first, not
+        // with the working week as a whole.
+        assert_eq!(e[at(1, 0, 2)], 62.0);
+        assert_eq!(e[at(1, 6, 2)], 152.0);
+        // Without one, three days of the same type are needed: the first Tuesday has only a
+        // Monday before it, the first Wednesday a Tuesday.
+        assert!(e[at(0, 1, 2)].is_nan());
+        assert_eq!(e[at(0, 2, 2)], 12.0);
     }
 }

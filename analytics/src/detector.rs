@@ -376,8 +376,11 @@ impl Detector {
             });
         }
         // While loggers drop, the network's common mode is pulled down with them and the others
-        // only look high against it: no rise is reported then.
-        let rises = if dropping.is_empty() {
+        // only look high against it: no rise is reported then. Nor while the network is losing
+        // water (its inflow's excess over the last day still running): pumps run longer and
+        // tanks stand lower, and loggers far from the leak read high against the rest.
+        let losing = inflow.is_some_and(sustained);
+        let rises = if dropping.is_empty() && !losing {
             ranked.as_slice()
         } else {
             &[]

@@ -141,7 +141,15 @@ fn flow_signal(
         .collect();
     let exp_q = expected(panel, &actual, resid_from, &cfg.baseline);
     let res_q: Vec<f64> = actual.iter().zip(&exp_q).map(|(x, e)| x - e).collect();
-    let level = median(actual.iter().copied()).unwrap_or(0.0).abs();
+    // The spread's floor scales with the flow's mean magnitude: a pump main at rest more than
+    // half the time has a median of zero, and residuals exactly zero at rest, so without a
+    // floor its spread could come out zero and any change an infinite score.
+    let finite: Vec<f64> = actual
+        .iter()
+        .filter(|x| x.is_finite())
+        .map(|x| x.abs())
+        .collect();
+    let level = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
     let scored = score(panel, res_q, exp_q, from, cfg, |_| {
         cfg.flow_floor_share * level
     });

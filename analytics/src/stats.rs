@@ -22,7 +22,9 @@ pub fn median<I: IntoIterator<Item = f64>>(it: I) -> Option<f64> {
     median_in_place(&mut v)
 }
 
-/// Robust standard deviation: 1.4826 × median absolute deviation of the finite values.
+/// Robust standard deviation: 1.4826 × median absolute deviation of the finite values, or,
+/// where more than half of them are equal and that is zero, 1.2533 × their mean absolute
+/// deviation (a pump main at rest reads exactly zero most of the night, yet it does move).
 /// `None` with fewer than `min_n` finite values.
 pub fn robust_sd(values: &[f64], min_n: usize) -> Option<f64> {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
@@ -33,7 +35,14 @@ pub fn robust_sd(values: &[f64], min_n: usize) -> Option<f64> {
     for x in v.iter_mut() {
         *x = (*x - c).abs();
     }
-    median_in_place(&mut v).map(|m| 1.4826 * m)
+    let mean_ad = v.iter().sum::<f64>() / v.len() as f64;
+    median_in_place(&mut v).map(|m| {
+        if m > 0.0 {
+            1.4826 * m
+        } else {
+            1.2533 * mean_ad
+        }
+    })
 }
 
 /// Trailing mean over `window` steps ending at each index, requiring `min_valid` finite values.
@@ -75,6 +84,19 @@ pub fn slope_through_origin(x: &[f64], y: &[f64]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spread_of_values_mostly_equal_comes_from_their_mean_deviation() {
+        // Six zeros and four readings of 5: the median deviation is zero, the mean 2.
+        let v = [0.0, 0.0, 5.0, 0.0, 5.0, 0.0, 0.0, 5.0, 5.0, 0.0];
+        let sd = robust_sd(&v, 3).expect("enough values");
+        assert!((sd - 1.2533 * 2.0).abs() < 1e-12, "{sd}");
+        assert_eq!(
+            robust_sd(&[3.0; 8], 3),
+            Some(0.0),
+            "a constant has no spread"
+        );
+    }
 
     #[test]
     fn median_odd_even_and_nan() {
