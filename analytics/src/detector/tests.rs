@@ -220,6 +220,74 @@ fn a_repaired_burst_ends_when_its_water_stops() {
     );
 }
 
+/// A logger reading high against the others while the network's inflow still runs a day-scale
+/// excess (pumps run longer, tanks stand lower) is not reported as a rise; the same signals
+/// without that excess are.
+#[test]
+fn no_rise_is_reported_while_the_network_loses_water() {
+    let n = 16;
+    let series = |node: &str, kind| Series {
+        node: node.into(),
+        metric: if kind == SensorKind::Flow {
+            "flow_rate".into()
+        } else {
+            "pressure".into()
+        },
+        kind,
+        district: Some("D0".into()),
+        range: (-1.0, 1e5),
+        cumulative: false,
+        values: vec![4.0; n],
+    };
+    let panel = Panel {
+        start: 1_767_571_200,
+        step: 900,
+        utc_offset: 0,
+        series: vec![
+            series("P0", SensorKind::Pressure),
+            series("P1", SensorKind::Pressure),
+            series("F0", SensorKind::Flow),
+        ],
+    };
+    let scored = |z: f64, residual: f64, z_day: f64, day_residual: f64| Scored {
+        expected: vec![4.0; n],
+        residual: vec![residual; n],
+        own: vec![residual; n],
+        z: vec![z; n],
+        z_day: vec![z_day; n],
+        day_residual: vec![day_residual; n],
+    };
+    // P0 eight deviations (0.05 bar) above the others for the last hours; the inflow 1.5
+    // deviations above its usual level now (not a leak by itself), with or without 3 over the
+    // last day.
+    let hyd = |day_z: f64| Hydraulics {
+        pressure: vec![
+            Some(scored(8.0, 0.05, 0.0, 0.0)),
+            Some(scored(0.0, 0.0, 0.0, 0.0)),
+            None,
+        ],
+        inflow: Some(scored(1.5, 12.0, day_z, 12.0)),
+        inflow_actual: vec![500.0; n],
+        nights: Vec::new(),
+        districts: Vec::new(),
+        district_of: vec![None; 3],
+    };
+    let kinds = |day_z: f64| -> Vec<IncidentKind> {
+        Detector::default()
+            .hydraulics_at(&panel, &hyd(day_z), n - 1)
+            .into_iter()
+            .map(|f| f.kind)
+            .collect()
+    };
+    assert_eq!(
+        kinds(0.0),
+        [IncidentKind::PressureRise],
+        "on an ordinary day"
+    );
+    // Losing water: only the leak-sustaining finding, no rise.
+    assert_eq!(kinds(3.0), [IncidentKind::Leak]);
+}
+
 #[test]
 fn a_logger_drifting_off_turns_into_a_drift_fault() {
     // D0-P1 reads 0.02 bar lower every day from day 18 on. At first that is a pressure drop
