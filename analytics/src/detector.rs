@@ -162,7 +162,6 @@ impl Detector {
             .collect();
         let affected: Vec<Affected> = ranked_affected.iter().map(|(_, a)| a.clone()).collect();
         let inflow = hyd.inflow.as_ref();
-        let inflow_z = inflow.map_or(f64::NAN, |q| q.z[t]);
         let pick = |q: &Scored, k: usize, day: bool| if day { q.z_day[k] } else { q.z[k] };
         // The inflow evidence for logger `i`: the network's, or its own district's inflow when
         // that rises further (a leak in a metered district shows there first).
@@ -303,7 +302,9 @@ impl Detector {
         if dropping.is_empty() {
             // Inflow alone: a district's own inflow names the district; the network's is used
             // when no district's rises (unmetered districts, or meters the districts share).
-            let rising = |q: &Scored| persistent(&q.z, &|z| z >= c.inflow_k);
+            // Alone, the excess must hold at most steps of the last hours (`Scored::steady`),
+            // not come from a pump switching off a little later than usual.
+            let rising = |q: &Scored| persistent(q.steady(), &|z| z >= c.inflow_k);
             let mut any = false;
             for d in hyd.districts.iter().filter(|d| rising(&d.inflow)) {
                 any = true;
@@ -314,12 +315,12 @@ impl Detector {
                     key: format!("leak:{}", d.district),
                     at,
                     start: panel.time(onset(&q.z, t, |z| z >= c.affected_k)),
-                    score: q.z[t],
+                    score: q.steady()[t],
                     district: Some(d.district.clone()),
                     affected: with_inflow(affected.clone(), panel, hyd, Some(d), t),
                     explanation: format!(
-                        "The inflow of {} has stayed {:.1} deviations ({:.1} L/s) above its usual level for this time for over an hour.",
-                        d.district, q.z[t], q.residual[t]
+                        "The inflow of {} has stayed {:.1} deviations ({:.1} L/s on average) above its usual level for this time for over an hour.",
+                        d.district, q.steady()[t], q.residual[t]
                     ),
                 });
             }
@@ -330,12 +331,12 @@ impl Detector {
                     key: "leak:network".into(),
                     at,
                     start: panel.time(onset(&q.z, t, |z| z >= c.affected_k)),
-                    score: inflow_z,
+                    score: q.steady()[t],
                     district: affected.first().and_then(|a| district_of(panel, &a.node)),
                     affected: with_inflow(affected.clone(), panel, hyd, None, t),
                     explanation: format!(
-                        "Network inflow has stayed {:.1} deviations ({:.1} L/s) above its usual level for this time for over an hour.",
-                        inflow_z,
+                        "Network inflow has stayed {:.1} deviations ({:.1} L/s on average) above its usual level for this time for over an hour.",
+                        q.steady()[t],
                         q.residual[t]
                     ),
                 });

@@ -14,7 +14,7 @@
 use crate::baseline::{expected, BaselineConfig};
 use crate::faults::FaultKind;
 use crate::panel::{Panel, SensorKind};
-use crate::stats::{median, robust_sd, slope_through_origin, trailing_mean};
+use crate::stats::{median, robust_sd, slope_through_origin, trailing_mean, trailing_median};
 
 /// Fewest days of history a spread (of residuals, of night flows) is learnt from.
 const SPREAD_MIN_DAYS: usize = 7;
@@ -64,6 +64,9 @@ pub struct Scored {
     /// mode is taken out (its sign says whether it reads above or below its usual level).
     pub own: Vec<f64>,
     pub z: Vec<f64>,
+    /// For flows: the same from the median of the last hours' residuals instead of their mean,
+    /// which a pump switching a little earlier or later than usual cannot move (empty otherwise).
+    pub z_steady: Vec<f64>,
     /// The same over a whole day: small leaks hide in the noise of hours but not of days.
     pub z_day: Vec<f64>,
     /// The mean residual over the last day, in the series' unit (what `z_day` scores).
@@ -71,6 +74,15 @@ pub struct Scored {
 }
 
 impl Scored {
+    /// The hour-scale score of an excess that holds at most of the last hours' steps.
+    pub fn steady(&self) -> &[f64] {
+        if self.z_steady.is_empty() {
+            &self.z
+        } else {
+            &self.z_steady
+        }
+    }
+
     /// Whether the deviation the last day's mean shows is still there in the last hours: the
     /// hour-scale residual keeps at least `share` of the day's mean, on the same side. A leak
     /// repaired this morning leaves its mark on the day's mean until tomorrow; not on the hours.
@@ -144,13 +156,12 @@ fn flow_signal(
     // The spread's floor scales with the flow's mean magnitude: a pump main at rest more than
     // half the time has a median of zero, and residuals exactly zero at rest, so without a
     // floor its spread could come out zero and any change an infinite score.
-    let finite: Vec<f64> = actual
+    let (sum, count) = actual
         .iter()
         .filter(|x| x.is_finite())
-        .map(|x| x.abs())
-        .collect();
-    let level = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
-    let scored = score(panel, res_q, exp_q, from, cfg, |_| {
+        .fold((0.0, 0usize), |(s, c), x| (s + x.abs(), c + 1));
+    let level = sum / count.max(1) as f64;
+    let scored = score(panel, res_q, exp_q, from, cfg, true, |_| {
         cfg.flow_floor_share * level
     });
     let nights = night_flows(panel, &actual, from, cfg);
@@ -260,7 +271,7 @@ pub fn compute(
                 }
             })
             .collect();
-        let mut scored = score(panel, local, exp_p[i].clone(), from, cfg, |_| {
+        let mut scored = score(panel, local, exp_p[i].clone(), from, cfg, false, |_| {
             cfg.pressure_floor
         });
         scored.own = trailing_mean(&res_p[i], cfg.smooth_steps, cfg.smooth_steps * 3 / 4);
@@ -291,6 +302,7 @@ fn score(
     expected: Vec<f64>,
     from: usize,
     cfg: &HydraulicConfig,
+    steady: bool,
     floor: impl Fn(usize) -> f64,
 ) -> Scored {
     let n = raw.len();
@@ -312,13 +324,28 @@ fn score(
     };
     // Hours: noise differs by time of day (quiet nights, busy mornings), so the spread is learnt
     // per hour of the day; a deviation at 03:00 is judged against other nights.
+    let hourly_z = |smooth: &[f64]| {
+        let sd_by_hour = daily(panel, from, n, cfg.stats_days, |lo, hi| {
+            hourly_sd(panel, smooth, lo, hi, min_n * HOUR_POOL / 24)
+        });
+        to_z(smooth, &|t| {
+            sd_by_hour[t].map(|h| h[(panel.local_seconds_of_day(t) / 3600) as usize])
+        })
+    };
     let smooth = trailing_mean(&raw, cfg.smooth_steps, cfg.smooth_steps * 3 / 4);
-    let sd_by_hour = daily(panel, from, n, cfg.stats_days, |lo, hi| {
-        hourly_sd(panel, &smooth, lo, hi, min_n * HOUR_POOL / 24)
-    });
-    let z = to_z(&smooth, &|t| {
-        sd_by_hour[t].map(|h| h[(panel.local_seconds_of_day(t) / 3600) as usize])
-    });
+    let z = hourly_z(&smooth);
+    // A flow's excess is also scored from the median of the last hours' residuals: a leak adds
+    // water at every step, while a pump main stopping a quarter of an hour later than usual adds
+    // its whole flow at one step, which moves the hours' mean but not their median.
+    let z_steady = if steady {
+        hourly_z(&trailing_median(
+            &raw,
+            cfg.smooth_steps,
+            cfg.smooth_steps * 3 / 4,
+        ))
+    } else {
+        Vec::new()
+    };
     // Days: a whole day's mean residual against the spread of past days' means.
     let long = trailing_mean(&raw, per_day, per_day * 3 / 4);
     let sd_day = daily(panel, from, n, cfg.stats_days, |lo, hi| {
@@ -330,6 +357,7 @@ fn score(
         own: smooth.clone(),
         residual: smooth,
         z,
+        z_steady,
         z_day,
         day_residual: long,
     }

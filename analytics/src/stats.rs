@@ -68,6 +68,26 @@ pub fn trailing_mean(values: &[f64], window: usize, min_valid: usize) -> Vec<f64
     out
 }
 
+/// Trailing median over `window` steps ending at each index, requiring `min_valid` finite values.
+pub fn trailing_median(values: &[f64], window: usize, min_valid: usize) -> Vec<f64> {
+    let mut buf = Vec::with_capacity(window);
+    (0..values.len())
+        .map(|i| {
+            buf.clear();
+            buf.extend(
+                values[(i + 1).saturating_sub(window)..=i]
+                    .iter()
+                    .filter(|x| x.is_finite()),
+            );
+            if buf.len() >= min_valid.max(1) {
+                median_in_place(&mut buf).unwrap_or(f64::NAN)
+            } else {
+                f64::NAN
+            }
+        })
+        .collect()
+}
+
 /// Least-squares slope of `y` on `x` through the origin over pairs where both are finite.
 pub fn slope_through_origin(x: &[f64], y: &[f64]) -> Option<f64> {
     let (mut sxy, mut sxx, mut n) = (0.0, 0.0, 0usize);
@@ -120,6 +140,16 @@ mod tests {
         assert_eq!(m[1], 1.0);
         assert_eq!(m[2], 3.0);
         assert_eq!(m[3], 4.0);
+    }
+
+    #[test]
+    fn trailing_median_ignores_a_single_step_and_skips_missing() {
+        let m = trailing_median(&[1.0, 100.0, 2.0, f64::NAN, 3.0], 3, 2);
+        assert!(m[0].is_nan(), "one value of the two required");
+        assert_eq!(m[1], 50.5);
+        assert_eq!(m[2], 2.0, "the jump to 100 moves the mean, not the median");
+        assert_eq!(m[3], 51.0);
+        assert_eq!(m[4], 2.5);
     }
 
     #[test]

@@ -254,6 +254,7 @@ fn no_rise_is_reported_while_the_network_loses_water() {
         residual: vec![residual; n],
         own: vec![residual; n],
         z: vec![z; n],
+        z_steady: Vec::new(),
         z_day: vec![z_day; n],
         day_residual: vec![day_residual; n],
     };

@@ -110,3 +110,54 @@ fn a_spread_is_learnt_from_a_week_of_residuals_at_least() {
     let first_night = hyd.nights.first().expect("a night").step;
     assert_eq!(day(first_night), 7, "first night {first_night}");
 }
+
+#[test]
+fn a_pump_stopping_late_is_not_water_lost_but_a_steady_excess_is() {
+    // A pump's main runs 1,600 L/s from 06:00 to 20:00 each day, on top of the meter's own flow
+    // (some 300 L/s, whose days differ by a few per cent).
+    let base = network(&SynthConfig::default());
+    let meter = base
+        .series
+        .iter()
+        .position(|s| s.kind == SensorKind::Flow)
+        .expect("a flow meter");
+    let per_day = base.per_day();
+    let (n, last_day) = (base.len(), base.len() - per_day);
+    let with = |extra: &dyn Fn(usize) -> f64| {
+        let mut panel = base.clone();
+        for (t, v) in panel.series[meter].values.iter_mut().enumerate() {
+            let on = (24..80).contains(&(t % per_day));
+            *v += if on { 1600.0 } else { 0.0 } + extra(t);
+        }
+        compute(
+            &panel,
+            &no_faults(&panel),
+            last_day,
+            &HydraulicConfig::default(),
+        )
+    };
+    // Steps of the last day at which a score held 5 deviations for an hour.
+    let alarms = |z: &[f64]| {
+        (last_day + 3..n)
+            .filter(|&t| (t - 3..=t).all(|k| z[k] >= 5.0))
+            .count()
+    };
+    // On the last day the pump stops a quarter of an hour late: the hours' mean excess is a
+    // sharp rise, their median none.
+    let late = with(&|t| if t == last_day + 80 { 1600.0 } else { 0.0 });
+    let q = late.inflow.expect("inflow");
+    assert!(alarms(&q.z) >= 4, "the mean sees it: {}", alarms(&q.z));
+    assert_eq!(alarms(q.steady()), 0);
+    // The same water spread evenly over the two hours after it (200 L/s from 20:00): a steady
+    // excess that both see.
+    let steady = with(&|t| if t >= last_day + 80 { 200.0 } else { 0.0 });
+    let q = steady.inflow.expect("inflow");
+    assert!(alarms(q.steady()) >= 4, "{}", alarms(q.steady()));
+    assert!(alarms(&q.z) >= 4);
+    // Pressure has no such score.
+    assert!(steady
+        .pressure
+        .iter()
+        .flatten()
+        .all(|p| p.z_steady.is_empty()));
+}
