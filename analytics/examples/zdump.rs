@@ -1,4 +1,7 @@
-//! Development aid: prints the extremes of the detector's hydraulic z-scores over a data folder.
+//! Development aid: prints the extremes of the detector's hydraulic z-scores over a data folder,
+//! per day, on the hour scale (default), the day scale (`day`) or the inflow's steady one
+//! (`steady`): `zdump DIR [hour|day|steady]`. Districts come from `DIR/nodes.csv` when present,
+//! so metered districts' inflows are printed too.
 use analytics::faults::classify;
 use analytics::hydraulic::{compute, HydraulicConfig};
 use analytics::{Panel, SensorKind, Series};
@@ -6,6 +9,13 @@ use std::collections::BTreeMap;
 
 fn main() {
     let dir = std::env::args().nth(1).expect("DIR");
+    let scale = std::env::args().nth(2).unwrap_or_else(|| "hour".into());
+    let mut districts = BTreeMap::new();
+    if let Ok(mut rdr) = csv::Reader::from_path(format!("{dir}/nodes.csv")) {
+        for rec in rdr.records().flatten() {
+            districts.insert(rec[0].to_string(), rec[5].to_string());
+        }
+    }
     let mut raw: BTreeMap<(String, String), Vec<(i64, f64)>> = BTreeMap::new();
     let mut rdr = csv::Reader::from_path(format!("{dir}/readings.csv")).expect("readings");
     let (mut t0, mut t1) = (i64::MAX, i64::MIN);
@@ -35,10 +45,10 @@ fn main() {
                 SensorKind::Flow
             };
             Series {
+                district: districts.get(&node).cloned(),
                 node,
                 metric,
                 kind,
-                district: None,
                 range: (-1e9, 1e9),
                 cumulative: false,
                 values,
@@ -93,13 +103,26 @@ fn main() {
             .map(|s| format!("{s:>4}"))
             .collect::<String>()
     );
+    let pick = |sc: &analytics::hydraulic::Scored| -> Vec<f64> {
+        match scale.as_str() {
+            "day" => sc.z_day.clone(),
+            "steady" => sc.steady().to_vec(),
+            _ => sc.z.clone(),
+        }
+    };
     for (i, s) in panel.series.iter().enumerate() {
         if let Some(sc) = &h.pressure[i] {
-            daily(&sc.z, &s.node);
+            daily(&pick(sc), &s.node);
         }
     }
+    for d in &h.districts {
+        daily(
+            &pick(&d.inflow),
+            &format!("Q{}", &d.district[d.district.len().saturating_sub(1)..]),
+        );
+    }
     if let Some(q) = &h.inflow {
-        daily(&q.z, "Q");
+        daily(&pick(q), "Q");
     }
     for n in &h.nights {
         print!("{}:{:.1} ", &fmt(n.step)[..5], n.z);

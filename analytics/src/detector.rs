@@ -553,7 +553,7 @@ fn fault_finding(
         ),
         FaultKind::Drift => (
             IncidentKind::SensorDrift,
-            "has drifted away from the other loggers of its district a little more every day",
+            "has drifted away from the other loggers of its district (of the network where the district has fewer than three) a little more every day",
         ),
     };
     let steps = step - start + 1;

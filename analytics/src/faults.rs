@@ -185,7 +185,11 @@ fn pair_drift(a: &[f64], b: &[f64], w: usize, holding: bool) -> f64 {
 }
 
 /// Marks, in `masks`, the steps at which a pressure logger has been drifting away from the
-/// other loggers of its district. Daily means cancel demand and the network's common mode;
+/// other loggers of its district, or of the whole network where its district has fewer than
+/// [`DRIFT_MIN_LOGGERS`] (or it has none): with one neighbour a drift cannot be told from the
+/// neighbour's, and many districts have one or two loggers. Against the network, a slow change
+/// of the district's own pressure (demand growing for a week) looks like a drift too, which
+/// three loggers of one district tell apart. Daily means cancel demand and the network's common mode;
 /// the difference between two loggers' daily means is steady on a healthy pair. A logger
 /// drifts when its difference with most of its neighbours (and the same way) moved steadily
 /// for [`FaultConfig::drift_days`] days to [`FaultConfig::drift_k`] robust deviations from
@@ -201,13 +205,38 @@ pub fn mark_drift(panel: &Panel, masks: &mut [Vec<Option<FaultKind>>], cfg: &Fau
         return;
     }
     let per_hour = per_day / 24;
-    let mut districts: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
-    for (i, s) in panel.series.iter().enumerate() {
-        if let (SensorKind::Pressure, false, Some(d)) = (s.kind, s.cumulative, &s.district) {
-            districts.entry(d).or_default().push(i);
+    let loggers: Vec<usize> = (0..panel.series.len())
+        .filter(|&i| panel.series[i].kind == SensorKind::Pressure && !panel.series[i].cumulative)
+        .collect();
+    let mut districts: std::collections::BTreeMap<Option<&str>, Vec<usize>> = Default::default();
+    for &i in &loggers {
+        districts
+            .entry(panel.series[i].district.as_deref())
+            .or_default()
+            .push(i);
+    }
+    // (loggers compared with each other, how many of them may be marked: the first ones)
+    let mut groups: Vec<(Vec<usize>, usize)> = Vec::new();
+    let mut alone = Vec::new();
+    for (name, members) in districts {
+        if name.is_some() && members.len() >= DRIFT_MIN_LOGGERS {
+            let all = members.len();
+            groups.push((members, all));
+        } else {
+            alone.extend(members);
         }
     }
-    for members in districts.values().filter(|m| m.len() >= DRIFT_MIN_LOGGERS) {
+    if !alone.is_empty() && loggers.len() >= DRIFT_MIN_LOGGERS {
+        let marked = alone.len();
+        let rest: Vec<usize> = loggers
+            .iter()
+            .copied()
+            .filter(|i| !alone.contains(i))
+            .collect();
+        alone.extend(rest);
+        groups.push((alone, marked));
+    }
+    for (members, marked) in &groups {
         // Running sums of each logger's healthy values.
         let sums: Vec<(Vec<f64>, Vec<u32>)> = members
             .iter()
@@ -242,7 +271,7 @@ pub fn mark_drift(panel: &Panel, masks: &mut [Vec<Option<FaultKind>>], cfg: &Fau
                 let days: Vec<Vec<f64>> = (0..members.len())
                     .map(|k| (0..=w + b).map(|d| day_mean(k, t - d * per_day)).collect())
                     .collect();
-                for (k, flag) in drifting.iter_mut().enumerate() {
+                for (k, flag) in drifting.iter_mut().enumerate().take(*marked) {
                     // Starts on slopes far enough away; holds while the gaps stay at least
                     // half as far (a drift does not heal because it stopped growing).
                     let k_now = if *flag {

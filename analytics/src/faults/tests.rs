@@ -209,3 +209,27 @@ fn a_pump_main_at_rest_does_not_make_its_running_noise_look_like_spikes() {
     // half the day) the level is zero and not even the real spike is found.
     assert_eq!(spikes, [spike]);
 }
+
+#[test]
+fn a_logger_of_a_small_district_drifts_against_the_network() {
+    // Three districts of two loggers each: no district can tell its own loggers apart, so
+    // D0-P1 (series 1), reading 0.02 bar lower every day from day 18 on, is compared with every
+    // logger of the network; only it is marked, and only after its drift has built up.
+    let drift_start = 18 * 96;
+    let panel = crate::synth::network(&crate::synth::SynthConfig {
+        districts: 3,
+        loggers_per_district: 2,
+        drift: Some((1, drift_start, -0.02)),
+        ..Default::default()
+    });
+    let mut masks = vec![vec![None; panel.len()]; panel.series.len()];
+    mark_drift(&panel, &mut masks, &FaultConfig::default());
+    let marked = |i: usize| masks[i].iter().position(|m| *m == Some(FaultKind::Drift));
+    let first = marked(1).expect("D0-P1 drifts");
+    let days = (first - drift_start) as f64 / 96.0;
+    assert!((3.0..=8.0).contains(&days), "marked after {days:.1} days");
+    assert_eq!(masks[1][panel.len() - 1], Some(FaultKind::Drift));
+    for i in (0..panel.series.len()).filter(|&i| i != 1) {
+        assert_eq!(marked(i), None, "{} is not drifting", panel.series[i].node);
+    }
+}
