@@ -191,13 +191,20 @@ impl IncidentTracker {
         let same_district =
             |o: &Incident| o.district.is_none() || f.district.is_none() || o.district == f.district;
         if !f.opens {
-            // With two leaks open, the network's excess water is the one seen last: a burst
-            // repaired while another runs stops being extended by the other's water.
+            // Water still flowing is a leak's whose loggers are still low (the finding lists
+            // those), or one found without a logger; with two leaks open, the one seen last:
+            // a burst repaired while another runs stops being extended by the other's water.
+            let still_low = |o: &Incident| {
+                o.affected
+                    .iter()
+                    .find(|a| a.metric == "pressure")
+                    .is_none_or(|top| f.affected.iter().any(|a| a.node == top.node))
+            };
             return self
                 .open
                 .iter()
                 .enumerate()
-                .filter(|(_, o)| o.kind == f.kind && same_district(o))
+                .filter(|(_, o)| o.kind == f.kind && same_district(o) && still_low(o))
                 .max_by_key(|(_, o)| (o.last_seen, o.detected_at))
                 .map(|(i, _)| i);
         }
@@ -378,11 +385,11 @@ mod tests {
 
     #[test]
     fn sustaining_evidence_keeps_a_leak_open_but_never_opens_one() {
+        // The inflow's excess, with P1 still low.
         let sustain = |at: i64, score: f64| Finding {
             opens: false,
-            affected: Vec::new(),
             explanation: "inflow still high".into(),
-            ..finding(IncidentKind::Leak, "leak:D1", at, "F1", score)
+            ..finding(IncidentKind::Leak, "leak:D1", at, "P1", score)
         };
         let mut tr = IncidentTracker::default();
         assert_eq!(tr.observe(0, &[sustain(0, 3.0)]), vec![]);
@@ -404,15 +411,24 @@ mod tests {
         assert!(matches!(&ev[..], [TrackerEvent::Closed(i)] if i.end == Some(20 * 3600)));
     }
 
-    #[test]
-    fn sustaining_evidence_extends_the_leak_seen_last() {
-        let sustain = |at: i64| Finding {
+    /// The network's excess water over the last day at `at`, with the loggers still low.
+    fn network_water(at: i64, low: &[&str]) -> Finding {
+        Finding {
             opens: false,
             district: None,
-            affected: Vec::new(),
+            affected: low
+                .iter()
+                .flat_map(|n| finding(IncidentKind::Leak, "", at, n, -3.0).affected)
+                .collect(),
             explanation: "network inflow still high".into(),
             ..finding(IncidentKind::Leak, "leak:network", at, "F1", 3.0)
-        };
+        }
+    }
+
+    #[test]
+    fn sustaining_evidence_extends_the_leak_seen_last() {
+        // Both leaks' loggers read low on the day's mean: the water is the leak seen last's.
+        let sustain = |at: i64| network_water(at, &["P1", "P5"]);
         let leak = |key: &str, at: i64, node: &str| Finding {
             district: Some(key.trim_start_matches("leak:").to_owned()),
             ..finding(IncidentKind::Leak, key, at, node, -6.0)
@@ -421,7 +437,7 @@ mod tests {
         // A burst in D1, then a second leak in D2 a day later while D1's is still open.
         tr.observe(0, &[leak("leak:D1", 0, "P1")]);
         tr.observe(86_400, &[leak("leak:D2", 86_400, "P5"), sustain(86_400)]);
-        // D1's loggers recover (repaired); D2's leak and the network's excess go on.
+        // D1's burst is repaired, its logger still low on the day's mean; D2's leak goes on.
         for h in 1..=13 {
             let at = 86_400 + h * 3600;
             tr.observe(at, &[leak("leak:D2", at, "P5"), sustain(at)]);
@@ -431,6 +447,51 @@ mod tests {
         assert_eq!(tr.open.len(), 1);
         assert_eq!(tr.open[0].key, "leak:D2");
         assert_eq!(tr.open[0].last_seen, 86_400 + 13 * 3600);
+    }
+
+    #[test]
+    fn water_still_flowing_keeps_open_only_leaks_whose_loggers_are_still_low() {
+        // The network's excess water goes on (another, unseen leak), listing no logger low.
+        let sustain = |at: i64| network_water(at, &[]);
+        let mut tr = IncidentTracker::default();
+        // A leak seen by a flow meter alone, in D2.
+        let by_flow = Finding {
+            district: Some("D2".into()),
+            affected: vec![Affected {
+                metric: "flow_rate".into(),
+                ..finding(IncidentKind::Leak, "leak:D2", 0, "F2", 6.0).affected[0].clone()
+            }],
+            ..finding(IncidentKind::Leak, "leak:D2", 0, "F2", 6.0)
+        };
+        tr.observe(0, &[by_flow]);
+        // Four hours later a burst seen at P1 in D1 (its own incident), repaired at once: P1
+        // recovers, and no finding lists it low again.
+        let burst = 4 * 3600;
+        tr.observe(
+            burst,
+            &[finding(IncidentKind::Leak, "leak:D1", burst, "P1", -6.0)],
+        );
+        assert_eq!(tr.open.len(), 2);
+        let mut closed = Vec::new();
+        let last = burst + 13 * 3600;
+        for at in (burst + 3600..=last).step_by(3600) {
+            for ev in tr.observe(at, &[sustain(at)]) {
+                if let TrackerEvent::Closed(i) = ev {
+                    closed.push(i);
+                }
+            }
+        }
+        assert_eq!(closed.len(), 1, "{closed:#?}");
+        assert_eq!(
+            (closed[0].key.as_str(), closed[0].end),
+            ("leak:D1", Some(burst))
+        );
+        assert_eq!(tr.open.len(), 1);
+        assert_eq!(tr.open[0].key, "leak:D2");
+        assert_eq!(
+            tr.open[0].last_seen, last,
+            "the water is the flow-found leak's"
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The detector on synthetic networks, replayed one step at a time as the job runs it.
 
 use super::*;
+use crate::hydraulic::{Hydraulics, Scored};
 use crate::incidents::{IncidentTracker, TrackerEvent};
-use crate::panel::Series;
+use crate::panel::{SensorKind, Series};
 use crate::synth::{network, LeakSpec, SynthConfig};
 
 /// Replays the panel one step at a time, as the job runs, and returns the incidents in the
