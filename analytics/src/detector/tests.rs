@@ -319,8 +319,8 @@ fn a_logger_drifting_off_turns_into_a_drift_fault() {
         opened
             .iter()
             .filter(|i| !i.kind.is_fault())
-            .all(|i| i.last_seen <= drift[0].detected_at + 3600),
-        "hydraulic incidents stop once the drift is known: {opened:#?}"
+            .all(|i| i.last_seen <= drift[0].detected_at + 2 * 3600),
+        "hydraulic incidents stop within the 2 h smoothing once the drift is known: {opened:#?}"
     );
 }
 

@@ -233,3 +233,27 @@ fn a_logger_of_a_small_district_drifts_against_the_network() {
         assert_eq!(marked(i), None, "{} is not drifting", panel.series[i].node);
     }
 }
+
+#[test]
+fn a_small_leak_then_a_burst_at_one_logger_is_not_a_drift() {
+    // D0-P0 loses 0.1 bar at noon on day 17 (a small leak near it) and 0.1 more at noon on
+    // day 20 (a burst). Sampled once a day at midnight, each step is split between two days
+    // and the four parts look like a slope; sampled every hour, each is a step.
+    let leak = |start: usize| crate::synth::LeakSpec {
+        district: 0,
+        start,
+        end: None,
+        lps: 5.0,
+        drops: vec![0.1, 0.0],
+    };
+    let panel = crate::synth::network(&crate::synth::SynthConfig {
+        leaks: vec![leak(17 * 96 + 48), leak(20 * 96 + 48)],
+        ..Default::default()
+    });
+    let mut masks = vec![vec![None; panel.len()]; panel.series.len()];
+    mark_drift(&panel, &mut masks, &FaultConfig::default());
+    for (i, m) in masks.iter().enumerate() {
+        let first = m.iter().position(|m| *m == Some(FaultKind::Drift));
+        assert_eq!(first, None, "{} is not drifting", panel.series[i].node);
+    }
+}
