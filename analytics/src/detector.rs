@@ -176,6 +176,7 @@ fn fault_finding(
     let value = s.values[step];
     Finding {
         opens: true,
+        renewed: false,
         kind: ikind,
         key: format!("{}:{}/{}", kind.as_str(), s.node, s.metric),
         at: panel.time(step),

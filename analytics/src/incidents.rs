@@ -88,6 +88,9 @@ pub struct Finding {
     /// False for evidence that only keeps an open incident alive (a leak's water still
     /// flowing, below the level that would raise it anew): it never opens one.
     pub opens: bool,
+    /// A new drop at a logger that already read low (a burst where a small leak runs): it is
+    /// not taken into an incident that has held that logger for hours, but opens its own.
+    pub renewed: bool,
 }
 
 /// An incident as the tracker keeps it.
@@ -184,7 +187,28 @@ impl IncidentTracker {
 
     /// The open incident a finding belongs to, if any.
     fn target(&self, f: &Finding) -> Option<usize> {
-        if let Some(i) = self.open.iter().position(|o| o.key == f.key) {
+        let top = f.affected.first().map(|a| (&a.node, &a.metric));
+        let shares_top = |o: &Incident| {
+            top.is_some_and(|(n, m)| o.affected.iter().any(|a| &a.node == n && &a.metric == m))
+        };
+        // A new drop where a logger already read low is another event than the incident that
+        // has held that logger for hours: it opens its own, which its evidence then goes on in.
+        let held = |o: &Incident| f.renewed && f.at - o.detected_at > SAME_ONSET && shares_top(o);
+        // Its own key's incident, or, for hydraulic evidence at a logger, the newest incident
+        // of its district that holds that logger if newer (after such a drop, the evidence goes
+        // on in the new incident, whichever kind either began as).
+        let hydraulic = f.opens && f.kind.joins_leaks();
+        if let Some((i, _)) = self
+            .open
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| {
+                let holds_top =
+                    hydraulic && o.kind.joins_leaks() && o.district == f.district && shares_top(o);
+                (o.key == f.key || holds_top) && !held(o)
+            })
+            .max_by_key(|(_, o)| o.detected_at)
+        {
             return Some(i);
         }
         // Evidence without a district (the network's) may belong to any district's leak.
@@ -211,10 +235,6 @@ impl IncidentTracker {
         if !f.kind.joins_leaks() {
             return None;
         }
-        let top = f.affected.first().map(|a| (&a.node, &a.metric));
-        let shares_top = |o: &Incident| {
-            top.is_some_and(|(n, m)| o.affected.iter().any(|a| &a.node == n && &a.metric == m))
-        };
         // An open leak takes in the hydraulic evidence of the same time: one event, one
         // incident (one burst's pressure drop reaches the next district, and its water every
         // meter downstream). Except a new event elsewhere: a pressure logger of another
@@ -230,7 +250,7 @@ impl IncidentTracker {
             self.open
                 .iter()
                 .enumerate()
-                .filter(|(_, o)| o.kind == IncidentKind::Leak)
+                .filter(|(_, o)| o.kind == IncidentKind::Leak && !held(o))
         };
         let joined = leaks()
             .find(|(_, o)| same_district(o))
@@ -241,8 +261,9 @@ impl IncidentTracker {
         // A leak finding upgrades an open pressure drop or night-flow incident it overlaps.
         if f.kind == IncidentKind::Leak {
             return self.open.iter().position(|o| {
-                (o.kind == IncidentKind::NightFlowRise && same_district(o))
-                    || (o.kind == IncidentKind::PressureDrop && shares_top(o))
+                !held(o)
+                    && ((o.kind == IncidentKind::NightFlowRise && same_district(o))
+                        || (o.kind == IncidentKind::PressureDrop && shares_top(o)))
             });
         }
         None
@@ -299,6 +320,7 @@ mod tests {
     fn finding(kind: IncidentKind, key: &str, at: i64, node: &str, score: f64) -> Finding {
         Finding {
             opens: true,
+            renewed: false,
             kind,
             key: key.into(),
             at,
@@ -492,6 +514,45 @@ mod tests {
             tr.open[0].last_seen, last,
             "the water is the flow-found leak's"
         );
+    }
+
+    #[test]
+    fn a_new_drop_where_a_logger_read_low_opens_its_own_incident() {
+        let renewed = |at: i64, score: f64| Finding {
+            renewed: true,
+            ..finding(
+                IncidentKind::PressureDrop,
+                "pressure-low:P1",
+                at,
+                "P1",
+                score,
+            )
+        };
+        let mut tr = IncidentTracker::default();
+        tr.observe(0, &[finding(IncidentKind::Leak, "leak:D1", 0, "P1", -6.0)]);
+        // Within the first hours it is the same event growing.
+        tr.observe(2 * 3600, &[renewed(2 * 3600, -20.0)]);
+        assert_eq!(tr.open.len(), 1);
+        // Hours later, a new event at P1: its own incident, where P1's evidence then goes,
+        // whatever its key; the first incident is no longer extended.
+        let burst = 10 * 3600;
+        let ev = tr.observe(burst, &[renewed(burst, -27.0)]);
+        assert!(
+            matches!(&ev[..], [TrackerEvent::Opened(i)] if i.kind == IncidentKind::PressureDrop),
+            "{ev:#?}"
+        );
+        let later = burst + 3600;
+        tr.observe(
+            later,
+            &[finding(IncidentKind::Leak, "leak:D1", later, "P1", -27.0)],
+        );
+        let newer = tr.open.iter().find(|o| o.detected_at == burst).unwrap();
+        assert_eq!(
+            (newer.kind, newer.key.as_str(), newer.last_seen),
+            (IncidentKind::Leak, "leak:D1", later)
+        );
+        let older = tr.open.iter().find(|o| o.detected_at == 0).unwrap();
+        assert_eq!(older.last_seen, 2 * 3600);
     }
 
     #[test]

@@ -98,6 +98,8 @@ impl Detector {
             let z = zs[t];
             let (q, by_district) = q_at(top, t, day);
             let start = panel.time(onset(zs, t, |z| z <= -c.affected_k));
+            let back = (SAME_ONSET / panel.step.max(1)) as usize;
+            let renewed = !day && renewed_drop(sc, t, back, c.pressure_k);
             let district = s.district.clone();
             let span = if day {
                 "over the last day"
@@ -137,6 +139,7 @@ impl Detector {
                 });
                 out.push(Finding {
                     opens: true,
+                    renewed,
                     kind: IncidentKind::Leak,
                     key: format!("leak:{}", district.as_deref().unwrap_or("network")),
                     at,
@@ -152,6 +155,7 @@ impl Detector {
             } else {
                 out.push(Finding {
                     opens: true,
+                    renewed,
                     kind: IncidentKind::PressureDrop,
                     key: format!("pressure-low:{}", s.node),
                     at,
@@ -178,6 +182,7 @@ impl Detector {
                 let q = &d.inflow;
                 out.push(Finding {
                     opens: true,
+                    renewed: false,
                     kind: IncidentKind::Leak,
                     key: format!("leak:{}", d.district),
                     at,
@@ -194,6 +199,7 @@ impl Detector {
             if let Some(q) = inflow.filter(|q| !any && rising(q)) {
                 out.push(Finding {
                     opens: true,
+                    renewed: false,
                     kind: IncidentKind::Leak,
                     key: "leak:network".into(),
                     at,
@@ -238,6 +244,7 @@ impl Detector {
             let name = d.map(|d: &DistrictFlow| d.district.clone());
             out.push(Finding {
                 opens: false,
+                renewed: false,
                 kind: IncidentKind::Leak,
                 key: format!("leak:{}", name.as_deref().unwrap_or("network")),
                 at,
@@ -276,6 +283,7 @@ impl Detector {
             let s = &panel.series[i];
             out.push(Finding {
                 opens: true,
+                renewed: false,
                 kind: IncidentKind::PressureRise,
                 key: format!("pressure-high:{}", s.node),
                 at,
@@ -302,6 +310,7 @@ impl Detector {
             any = true;
             out.push(Finding {
                 opens: true,
+                renewed: false,
                 kind: IncidentKind::NightFlowRise,
                 key: format!("night-flow:{}", d.district),
                 at,
@@ -318,6 +327,7 @@ impl Detector {
         if let Some(night) = night_at(&hyd.nights).filter(|_| !any) {
             out.push(Finding {
                 opens: true,
+                renewed: false,
                 kind: IncidentKind::NightFlowRise,
                 key: "night-flow:network".into(),
                 at,
@@ -333,6 +343,22 @@ impl Detector {
         }
         out
     }
+}
+
+/// A new drop renews a low logger when it goes this many times deeper than [`SAME_ONSET`]
+/// before, in deviations and in bar.
+const RENEWAL: f64 = 3.0;
+
+/// Whether the logger's hour-scale drop at `t` is a new one where it was already dropping
+/// (`back` steps before, at least `low_k` deviations: a drop of its own, not a common mode
+/// taken out a little unevenly): [`RENEWAL`] times deeper since, both in deviations and in bar
+/// (an hour of the day with a smaller spread alone cannot do it).
+fn renewed_drop(sc: &Scored, t: usize, back: usize, low_k: f64) -> bool {
+    let Some(k) = t.checked_sub(back) else {
+        return false;
+    };
+    let (z0, z1, r0, r1) = (sc.z[k], sc.z[t], sc.residual[k], sc.residual[t]);
+    z0 <= -low_k && z1 <= RENEWAL * z0 && r0 < 0.0 && r1 <= RENEWAL * r0
 }
 
 /// First step of the run ending at `t` where `pred(z)` holds (looking back at most a day).

@@ -191,6 +191,56 @@ fn a_second_leak_elsewhere_while_the_first_runs_is_its_own_incident() {
     );
 }
 
+#[test]
+fn a_burst_where_a_small_leak_runs_is_an_incident_of_its_own() {
+    // A small leak near D0-P0 from day 20, then a burst at the same place two days later: the
+    // burst is a new incident, found within hours, not a rise of the first one's figures.
+    let (small, burst) = (20 * 96 + 40, 22 * 96 + 44);
+    let leak = |start, lps, drop| LeakSpec {
+        district: 0,
+        start,
+        end: None,
+        lps,
+        drops: vec![drop, drop / 3.0],
+    };
+    let panel = network(&SynthConfig {
+        leaks: vec![leak(small, 15.0, 0.06), leak(burst, 40.0, 0.3)],
+        days: 24,
+        ..Default::default()
+    });
+    let found: Vec<_> = replay(&panel, 18 * 96)
+        .into_iter()
+        .filter(|i| !i.kind.is_fault())
+        .collect();
+    let placed: Vec<(IncidentKind, &str)> = found
+        .iter()
+        .map(|i| (i.kind, i.affected[0].node.as_str()))
+        .collect();
+    for i in &found {
+        eprintln!(
+            "DBG {:?} det {:.2}d start {:.2}d last {:.2}d end {:?} score {:.1}",
+            i.kind,
+            (i.detected_at - panel.start) as f64 / 86400.0,
+            (i.start - panel.start) as f64 / 86400.0,
+            (i.last_seen - panel.start) as f64 / 86400.0,
+            i.end.map(|e| (e - panel.start) as f64 / 86400.0),
+            i.score
+        );
+    }
+    assert_eq!(
+        placed,
+        [(IncidentKind::Leak, "D0-P0"), (IncidentKind::Leak, "D0-P0")],
+        "{found:#?}"
+    );
+    for (inc, start) in found.iter().zip([small, burst]) {
+        let delay = inc.detected_at - panel.time(start);
+        assert!(
+            (0..=6 * 3600).contains(&delay),
+            "found {delay} s after: {inc:#?}"
+        );
+    }
+}
+
 /// A burst repaired after a day and a half: its incident ends within hours of the repair,
 /// although the day-scale means (pressure, inflow) still hold its last day for a day.
 #[test]
