@@ -140,25 +140,26 @@ const DRIFT_MAX_DAY_SHARE: f64 = 0.4;
 /// explains most of the window's days (R² ≥ 0.8), no 24 hours made more than
 /// [`DRIFT_MAX_DAY_SHARE`] of the move (a burst or a valve is a step, not a slope), and the
 /// window's move is at least half of the distance. `a` and `b` hold daily means newest first:
-/// the window's `w + 1` days, then the baseline; `ah` and `bh` the means of the 24 hours
-/// ending at each hour of the window, newest first. Those are what tell a slope from steps:
+/// the window's `w + 1` days, then the baseline; `gap_at(h)` is `a − b` over the 24 hours
+/// ending `h` hours before the newest step. Those are what tell a slope from steps:
 /// sampled once a day, a step is split between the two days around it, and two steps (a small
 /// leak, then a burst at the same logger) into four parts that pass for a slope; sampled every
 /// hour, each step shows whole within 24 hours. The cheap slope test comes first: most pairs
 /// fail it and need no baseline.
-fn pair_drift(a: &[f64], b: &[f64], ah: &[f64], bh: &[f64], w: usize, holding: bool) -> f64 {
+fn pair_drift(a: &[f64], b: &[f64], gap_at: impl Fn(usize) -> f64, w: usize, holding: bool) -> f64 {
     // Oldest first: x = 0 is the window's first day.
     let y = |x: usize| a[w - x] - b[w - x];
     if (0..=w).any(|x| !y(x).is_finite()) {
         return 0.0;
     }
     let total = y(w) - y(0);
-    let day = ah.len().saturating_sub(1) / w.max(1);
-    let gap = |h: usize| ah[h] - bh[h];
+    let share = |moved: f64| moved.abs() <= DRIFT_MAX_DAY_SHARE * total.abs();
+    // Once a day first (most pairs fail there, in 7 comparisons), then at every hour.
     let slope = total != 0.0
-        && (0..ah.len().saturating_sub(day)).all(|h| {
-            let moved = gap(h) - gap(h + day);
-            !moved.is_finite() || moved.abs() <= DRIFT_MAX_DAY_SHARE * total.abs()
+        && (1..=w).all(|x| share(y(x) - y(x - 1)))
+        && (0..=w.saturating_sub(1) * 24).all(|h| {
+            let moved = gap_at(h) - gap_at(h + 24);
+            !moved.is_finite() || share(moved)
         })
         && {
             let n = (w + 1) as f64;
@@ -280,14 +281,6 @@ pub fn mark_drift(panel: &Panel, masks: &mut [Vec<Option<FaultKind>>], cfg: &Fau
                 let days: Vec<Vec<f64>> = (0..members.len())
                     .map(|k| (0..=w + b).map(|d| day_mean(k, t - d * per_day)).collect())
                     .collect();
-                // The window's day means at every hour (newest first), for the slope test.
-                let hours: Vec<Vec<f64>> = (0..members.len())
-                    .map(|k| {
-                        (0..=w * 24)
-                            .map(|h| day_mean(k, t - h * per_hour))
-                            .collect()
-                    })
-                    .collect();
                 for (k, flag) in drifting.iter_mut().enumerate().take(*marked) {
                     // Starts on slopes far enough away; holds while the gaps stay at least
                     // half as far (a drift does not heal because it stopped growing).
@@ -298,7 +291,12 @@ pub fn mark_drift(panel: &Panel, masks: &mut [Vec<Option<FaultKind>>], cfg: &Fau
                     };
                     let (mut down, mut up, mut neither) = (0, 0, 0);
                     for j in (0..members.len()).filter(|j| *j != k) {
-                        let z = pair_drift(&days[k], &days[j], &hours[k], &hours[j], w, *flag);
+                        // The pair's gap over the 24 hours ending at each hour of the window.
+                        let gap_at = |h: usize| {
+                            let end = t - h * per_hour;
+                            day_mean(k, end) - day_mean(j, end)
+                        };
+                        let z = pair_drift(&days[k], &days[j], gap_at, w, *flag);
                         if z <= -k_now {
                             down += 1;
                         } else if z >= k_now {
