@@ -32,10 +32,13 @@ test("the node page charts the history and the forecast band, and its range foll
   await signIn(page);
   await page.waitForURL(`${BASE_URL}/`, { timeout: 15_000 });
   await page.waitForLoadState("networkidle");
-  const to = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000);
-  const from = new Date(to.getTime() - 24 * 3_600_000);
-  const readings = (id) =>
-    api(`/api/v1/nodes/${id}/readings?metric=flow_rate&from=${from.toISOString()}&to=${to.toISOString()}&max_points=500`);
+  // The page's range ends at the next full hour; the window is taken when each call is made,
+  // so an hour that turns while the page loads is the window of one of the two calls.
+  const readings = (id) => {
+    const to = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000);
+    const from = new Date(to.getTime() - 24 * 3_600_000);
+    return api(`/api/v1/nodes/${id}/readings?metric=flow_rate&from=${from.toISOString()}&to=${to.toISOString()}&max_points=500`);
+  };
   const summary = await api("/api/v1/dashboard/summary");
   const f01 = summary.nodes.find((n) => n.external_id === "F01");
   // The simulator stores a new reading every 15 minutes: the page must match the API just
