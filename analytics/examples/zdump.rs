@@ -1,6 +1,7 @@
 //! Development aid: prints the extremes of the detector's hydraulic z-scores over a data folder,
 //! per day, on the hour scale (default), the day scale (`day`) or the inflow's steady one
-//! (`steady`): `zdump DIR [hour|day|steady]`. Districts come from `DIR/nodes.csv` when present,
+//! (`steady`): `zdump DIR [hour|day|steady]`; `csv` prints every step's day-scale z, day residual
+//! and hour-scale z of each logger and inflow. Districts come from `DIR/nodes.csv` when present,
 //! so metered districts' inflows are printed too.
 use analytics::faults::classify;
 use analytics::hydraulic::{compute, HydraulicConfig};
@@ -103,6 +104,39 @@ fn main() {
             .map(|s| format!("{s:>4}"))
             .collect::<String>()
     );
+    if scale == "csv" {
+        // Every step: each logger's day-scale z and day residual (bar), then the inflows'.
+        let mut cols: Vec<(String, &analytics::hydraulic::Scored)> = panel
+            .series
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| h.pressure[i].as_ref().map(|sc| (s.node.clone(), sc)))
+            .collect();
+        cols.extend(
+            h.districts
+                .iter()
+                .map(|d| (format!("Q{}", d.district), &d.inflow)),
+        );
+        cols.extend(h.inflow.iter().map(|q| ("Q".to_string(), q)));
+        let head: Vec<String> = cols
+            .iter()
+            .map(|(n, _)| format!("{n}:z,{n}:r,{n}:zh"))
+            .collect();
+        println!("t,{}", head.join(","));
+        for t in 0..len {
+            let row: Vec<String> = cols
+                .iter()
+                .map(|(_, sc)| {
+                    format!(
+                        "{:.3},{:.5},{:.3}",
+                        sc.z_day[t], sc.day_residual[t], sc.z[t]
+                    )
+                })
+                .collect();
+            println!("{},{}", panel.time(t), row.join(","));
+        }
+        return;
+    }
     let pick = |sc: &analytics::hydraulic::Scored| -> Vec<f64> {
         match scale.as_str() {
             "day" => sc.z_day.clone(),
