@@ -263,10 +263,12 @@ impl Detector {
             });
         }
         // While loggers drop, the network's common mode is pulled down with them and the others
-        // only look high against it: no rise is reported then. Nor while the network is losing
-        // water (its inflow's excess over the last day still running): pumps run longer and
-        // tanks stand lower, and loggers far from the leak read high against the rest.
-        let losing = inflow.is_some_and(sustained);
+        // only look high against it: no rise is reported then. Nor while the network has lost
+        // water over the last day (its inflow's day-scale excess), even when the last hours do
+        // not show it: pumps run longer and tanks stand lower, and loggers far from the leak
+        // read high against the rest, most of all at night, when the tanks refill and the
+        // inflow of those hours may even fall below its usual level.
+        let losing = inflow.is_some_and(|q| q.z_day[t] >= c.inflow_support_k);
         let rises = if dropping.is_empty() && !losing {
             ranked.as_slice()
         } else {
