@@ -41,7 +41,7 @@ test("the node page charts the history and the forecast band, and its range foll
   };
   const summary = await api("/api/v1/dashboard/summary");
   const f01 = summary.nodes.find((n) => n.external_id === "F01");
-  // The simulator stores a new reading every 15 minutes: the page must match the API just
+  // The simulator stores a new reading every 5 minutes: the page must match the API just
   // before or just after it was drawn.
   const before = await readings(f01.id);
   await page.locator("tr[data-node=F01] a").click();
@@ -59,7 +59,7 @@ test("the node page charts the history and the forecast band, and its range foll
   const drawn = Number(await chart.getAttribute("data-history-points"));
   const line = await page.getByTestId("history-line").getAttribute("points");
   assert.equal(line.trim().split(/\s+/).length, drawn);
-  assert.ok(drawn >= 90, `only ${drawn} points for 24 h of 15-minute data`);
+  assert.ok(drawn >= 90, `only ${drawn} points for 24 h of 5-minute data`);
   const count = Number(await page.getByTestId("stat-count").textContent());
   const after = await readings(id);
   assert.equal(id, f01.id);
