@@ -279,7 +279,8 @@ impl Detector {
             if z < c.rise_k || !persistent(sz, &|z| z >= c.rise_k) {
                 break;
             }
-            if hyd.pressure[i].as_ref().expect("pressure").own[t] <= 0.0 {
+            let sc = hyd.pressure[i].as_ref().expect("pressure");
+            if sc.own[t] <= 0.0 || read_low_lately(panel, sc, t, c.pressure_k) {
                 continue;
             }
             let s = &panel.series[i];
@@ -345,6 +346,24 @@ impl Detector {
         }
         out
     }
+}
+
+/// Days a logger's drop stays in its baseline (the median of its last same-type days: five
+/// weekdays span a week).
+const BASELINE_MEMORY_DAYS: usize = 7;
+
+/// Whether the logger read far below its usual level (`low_k` spreads of its own residual over
+/// the two weeks before) at some step of the last [`BASELINE_MEMORY_DAYS`]: a burst of days
+/// there is still in its baseline, which then expects too little, and the logger's return to
+/// its level is no rise.
+fn read_low_lately(panel: &Panel, sc: &Scored, t: usize, low_k: f64) -> bool {
+    let per_day = panel.per_day();
+    let recent = t.saturating_sub(BASELINE_MEMORY_DAYS * per_day);
+    let past = recent.saturating_sub(14 * per_day);
+    let Some(sd) = crate::stats::robust_sd(&sc.own[past..recent], per_day) else {
+        return false;
+    };
+    sd > 0.0 && sc.own[recent..t].iter().any(|x| *x <= -low_k * sd)
 }
 
 /// A new drop renews a low logger when it goes this many times deeper than [`SAME_ONSET`]
