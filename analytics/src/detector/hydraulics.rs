@@ -280,7 +280,9 @@ impl Detector {
                 break;
             }
             let sc = hyd.pressure[i].as_ref().expect("pressure");
-            if sc.own[t] <= 0.0 || read_low_lately(panel, sc, t, c.pressure_k) {
+            if sc.own[t] <= 0.0
+                || read_low_lately(panel, sc, t, c.pressure_k, c.hydraulic.stats_days)
+            {
                 continue;
             }
             let s = &panel.series[i];
@@ -353,13 +355,13 @@ impl Detector {
 const BASELINE_MEMORY_DAYS: usize = 7;
 
 /// Whether the logger read far below its usual level (`low_k` spreads of its own residual over
-/// the two weeks before) at some step of the last [`BASELINE_MEMORY_DAYS`]: a burst of days
-/// there is still in its baseline, which then expects too little, and the logger's return to
-/// its level is no rise.
-fn read_low_lately(panel: &Panel, sc: &Scored, t: usize, low_k: f64) -> bool {
+/// up to `stats_days` before, as far as the window holds residuals) at some step of the last
+/// [`BASELINE_MEMORY_DAYS`]: a burst of days there is still in its baseline, which then expects
+/// too little, and the logger's return to its level is no rise.
+fn read_low_lately(panel: &Panel, sc: &Scored, t: usize, low_k: f64, stats_days: usize) -> bool {
     let per_day = panel.per_day();
     let recent = t.saturating_sub(BASELINE_MEMORY_DAYS * per_day);
-    let past = recent.saturating_sub(14 * per_day);
+    let past = recent.saturating_sub(stats_days * per_day);
     let Some(sd) = crate::stats::robust_sd(&sc.own[past..recent], per_day) else {
         return false;
     };
