@@ -275,11 +275,11 @@ impl Detector {
             &[]
         };
         for &(i, z) in rises.iter().rev() {
-            let sz = &hyd.pressure[i].as_ref().expect("pressure").z;
+            let sc = hyd.pressure[i].as_ref().expect("pressure");
+            let sz = &sc.z;
             if z < c.rise_k || !persistent(sz, &|z| z >= c.rise_k) {
                 break;
             }
-            let sc = hyd.pressure[i].as_ref().expect("pressure");
             if sc.own[t] <= 0.0
                 || read_low_lately(panel, sc, t, c.pressure_k, c.hydraulic.stats_days)
             {
