@@ -30,6 +30,12 @@ fn print(report: &ImportReport) {
         "inserted {}, updated {}, unchanged {}, rejected {}",
         report.inserted, report.updated, report.unchanged, report.rejected
     );
+    print_rejections(report);
+}
+
+/// The first [`SHOWN`] rejected rows of an import, each with its line, field and reason, and
+/// how many more there were.
+pub(crate) fn print_rejections(report: &ImportReport) {
     for r in report.rejections.iter().take(SHOWN) {
         println!("  line {}: {}: {}", r.line, r.field, r.reason);
     }

@@ -68,6 +68,13 @@ pub async fn run(opts: ReplayOptions) -> anyhow::Result<()> {
         rows.accepted(),
         rows.rejected
     );
+    // Rows that could not be imported are named, so a bad file is fixed rather than guessed at.
+    for (file, report) in [("nodes.csv", &nodes), ("readings.csv", &rows)] {
+        if report.rejected > 0 {
+            println!("{file}: {} rows rejected", report.rejected);
+            crate::cli::print_rejections(report);
+        }
+    }
     let (first, last) = range(&db, tenant.id).await?;
     let engine = AnomalyEngine::default();
     let ticks = ((last - first) / GRID_STEP_SECS + 1) as u64;
