@@ -216,17 +216,6 @@ fn a_burst_where_a_small_leak_runs_is_an_incident_of_its_own() {
         .iter()
         .map(|i| (i.kind, i.affected[0].node.as_str()))
         .collect();
-    for i in &found {
-        eprintln!(
-            "DBG {:?} det {:.2}d start {:.2}d last {:.2}d end {:?} score {:.1}",
-            i.kind,
-            (i.detected_at - panel.start) as f64 / 86400.0,
-            (i.start - panel.start) as f64 / 86400.0,
-            (i.last_seen - panel.start) as f64 / 86400.0,
-            i.end.map(|e| (e - panel.start) as f64 / 86400.0),
-            i.score
-        );
-    }
     assert_eq!(
         placed,
         [(IncidentKind::Leak, "D0-P0"), (IncidentKind::Leak, "D0-P0")],
