@@ -71,7 +71,7 @@ pub async fn run(opts: ReplayOptions) -> anyhow::Result<()> {
     // Rows that could not be imported are named, so a bad file is fixed rather than guessed at.
     for (file, report) in [("nodes.csv", &nodes), ("readings.csv", &rows)] {
         if report.rejected > 0 {
-            println!("{file}: {} rows rejected", report.rejected);
+            println!("{file}: rejected {}", report.rejected);
             crate::cli::print_rejections(report);
         }
     }
