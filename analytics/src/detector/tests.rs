@@ -288,6 +288,15 @@ fn two_loggers_and_a_meter(n: usize) -> Panel {
     }
 }
 
+/// The kinds of the hydraulic findings at step `t`, given the signals directly.
+fn kinds_at(panel: &Panel, hyd: &Hydraulics, t: usize) -> Vec<IncidentKind> {
+    Detector::default()
+        .hydraulics_at(panel, hyd, t)
+        .into_iter()
+        .map(|f| f.kind)
+        .collect()
+}
+
 /// A logger reading high against the others while the network's inflow runs a day-scale excess
 /// (pumps run longer, tanks stand lower), even where the last hours' inflow does not show it, is
 /// not reported as a rise; the same signals without that excess are.
@@ -319,13 +328,7 @@ fn no_rise_is_reported_while_the_network_loses_water() {
         districts: Vec::new(),
         district_of: vec![None; 3],
     };
-    let kinds = |hyd: &Hydraulics| -> Vec<IncidentKind> {
-        Detector::default()
-            .hydraulics_at(&panel, hyd, n - 1)
-            .into_iter()
-            .map(|f| f.kind)
-            .collect()
-    };
+    let kinds = |hyd: &Hydraulics| kinds_at(&panel, hyd, n - 1);
     assert_eq!(
         kinds(&hyd(0.0)),
         [IncidentKind::PressureRise],
@@ -384,11 +387,7 @@ fn a_logger_back_from_a_burst_of_days_is_no_rise() {
             districts: Vec::new(),
             district_of: vec![None; 3],
         };
-        Detector::default()
-            .hydraulics_at(&panel, &hyd, n - 1)
-            .into_iter()
-            .map(|f| f.kind)
-            .collect()
+        kinds_at(&panel, &hyd, n - 1)
     };
     assert_eq!(kinds(false), [IncidentKind::PressureRise]);
     assert_eq!(kinds(true), []);
