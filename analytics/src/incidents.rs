@@ -309,8 +309,20 @@ fn merge(inc: &mut Incident, f: &Finding, clock: i64) {
             }),
         }
     }
-    inc.affected
-        .sort_by(|a, b| b.score.abs().total_cmp(&a.score.abs()));
+    rank(&mut inc.affected);
+}
+
+/// Orders an incident's sensors as the detector lists them: the pressure loggers first, which
+/// say where the event is, most deviating first; then the meters, which say how much water it
+/// takes but not where (an inlet meter at the plant sees every district's leak). The two
+/// scores are not comparable: an inflow reads tens of deviations high whenever a pump starts
+/// early, so ranking by score alone would put the plant's meter above the logger by the leak.
+fn rank(affected: &mut [Affected]) {
+    affected.sort_by(|a, b| {
+        (b.metric == "pressure")
+            .cmp(&(a.metric == "pressure"))
+            .then(b.score.abs().total_cmp(&a.score.abs()))
+    });
 }
 
 #[cfg(test)]
@@ -337,6 +349,43 @@ mod tests {
             }],
             explanation: format!("{node} low"),
         }
+    }
+
+    #[test]
+    fn loggers_stay_ranked_above_meters_whatever_their_scores() {
+        let meter = |node: &str, score: f64| Affected {
+            node: node.into(),
+            metric: "flow_rate".into(),
+            score,
+            expected: Some(500.0),
+            actual: Some(700.0),
+            since: 0,
+        };
+        let mut first = finding(IncidentKind::Leak, "leak:D1", 0, "P1", -4.5);
+        first.affected.push(meter("F1", 6.0));
+        let mut tr = IncidentTracker::default();
+        tr.observe(0, &[first]);
+        // The inflow's score climbs far above the loggers' (a pump starts); a second logger
+        // drops further than the first.
+        let mut later = finding(IncidentKind::Leak, "leak:D1", 900, "P2", -5.5);
+        later
+            .affected
+            .push(finding(IncidentKind::Leak, "", 0, "P1", -4.0).affected[0].clone());
+        later.affected.push(meter("F1", 40.0));
+        later.affected.push(meter("F2", 3.0));
+        tr.observe(900, &[later]);
+        let ranked: Vec<(&str, f64)> = tr.open[0]
+            .affected
+            .iter()
+            .map(|a| (a.node.as_str(), a.score))
+            .collect();
+        assert_eq!(
+            ranked,
+            vec![("P2", -5.5), ("P1", -4.5), ("F1", 40.0), ("F2", 3.0)]
+        );
+        // Each keeps the clock it joined at.
+        let since: Vec<i64> = tr.open[0].affected.iter().map(|a| a.since).collect();
+        assert_eq!(since, vec![900, 0, 0, 900]);
     }
 
     #[test]
