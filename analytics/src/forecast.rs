@@ -221,18 +221,37 @@ impl std::fmt::Display for Method {
     }
 }
 
+/// The combined point forecast at each hour: the members' weighted median (the value where the
+/// members' weights, taken in order of their forecasts, first reach half). The errors are
+/// absolute, and the median is what minimises those; a weighted mean would forecast a pump
+/// main, which either runs or rests at a given hour, halfway between the two, an error at
+/// either outcome.
 fn combine(members: &[(Member, Vec<f64>)], weights: &[(Member, f64)], horizon: usize) -> Vec<f64> {
+    let mut at: Vec<(f64, f64)> = Vec::with_capacity(weights.len());
     (0..horizon)
         .map(|h| {
-            weights
-                .iter()
-                .map(|(m, w)| {
-                    let fc = &members.iter().find(|(k, _)| k == m).expect("member").1;
-                    w * fc[h]
-                })
-                .sum()
+            at.clear();
+            at.extend(weights.iter().map(|(m, w)| {
+                let fc = &members.iter().find(|(k, _)| k == m).expect("member").1;
+                (fc[h], *w)
+            }));
+            weighted_median(&mut at)
         })
         .collect()
+}
+
+/// The weighted median of `(value, weight)` pairs (weights summing to 1): the smallest value
+/// at which the weights of the values up to it reach half.
+fn weighted_median(v: &mut [(f64, f64)]) -> f64 {
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut acc = 0.0;
+    for (x, w) in v.iter() {
+        acc += w;
+        if acc >= 0.5 - 1e-12 {
+            return *x;
+        }
+    }
+    v.last().map_or(f64::NAN, |x| x.0)
 }
 
 fn members_at(y: &[f64], horizon: usize) -> Vec<(Member, Vec<f64>)> {
@@ -245,7 +264,7 @@ fn members_at(y: &[f64], horizon: usize) -> Vec<(Member, Vec<f64>)> {
 
 /// Forecasts `horizon` hours after `history` (hourly means, NaN where missing) by combining
 /// several simple, different models (a combination beats picking one: each fails on different
-/// series, and their errors partly cancel). Each member is weighted by the inverse of its mean
+/// series), at each hour their weighted median. Each member is weighted by the inverse of its mean
 /// absolute error over the last [`BACKTEST_WEEKS`] weeks, each forecast 7 days ahead from the
 /// history before it (equal weights where the history is too short to look back). The interval
 /// is conformal: the quantiles of the combination's own backtest errors at the same hours of the
@@ -548,6 +567,34 @@ mod tests {
             forecast_hourly(&[1.0; 30], 24, 0.95),
             Err(ForecastError::TooShort(30))
         ));
+    }
+
+    #[test]
+    fn members_combine_by_their_weighted_median() {
+        let members = vec![
+            (Member::Mstl, vec![1.0, 5.0]),
+            (Member::WeekProfile, vec![2.0, 6.0]),
+            (Member::DayMedian, vec![10.0, 0.0]),
+        ];
+        let weights = |a: f64, b: f64, c: f64| {
+            vec![
+                (Member::Mstl, a),
+                (Member::WeekProfile, b),
+                (Member::DayMedian, c),
+            ]
+        };
+        // Hour 0: 1 (0.3), 2 (0.3 → 0.6 ≥ ½) → 2, where the weighted mean would be 4.9.
+        assert_eq!(
+            combine(&members, &weights(0.3, 0.3, 0.4), 2),
+            vec![2.0, 5.0]
+        );
+        // A member with most of the weight decides alone: hour 1 sorted 0 (0.6) → 0.
+        assert_eq!(
+            combine(&members, &weights(0.2, 0.2, 0.6), 2),
+            vec![10.0, 0.0]
+        );
+        // Exactly half reached at a value: that value (the lower median).
+        assert_eq!(combine(&members, &weights(0.5, 0.0, 0.5), 1), vec![1.0]);
     }
 
     #[test]
