@@ -190,6 +190,7 @@ fn fault_finding(
             expected: None,
             actual: finite(value),
             since: 0,
+            seen: 0,
         }],
         explanation: format!(
             "{} ({}) {} for {} step(s) of {} min: a sensor or telemetry fault, not a hydraulic event.",

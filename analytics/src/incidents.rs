@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 /// after a leak was known is not that leak's (the tracker opens another incident).
 pub(crate) const SAME_ONSET: i64 = 3 * 3600;
 
+/// A sensor that no evidence has listed for this long (the quiet period that ends a hydraulic
+/// incident) no longer ties new evidence at it to the incident that listed it.
+pub(crate) const LISTING_LAPSES: i64 = 12 * 3600;
+
 /// What kind of event an incident is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -69,6 +73,17 @@ pub struct Affected {
     pub actual: Option<f64>,
     /// Run clock at which this sensor joined the incident (unix seconds).
     pub since: i64,
+    /// Run clock at which evidence last listed this sensor (0 in incidents stored before this
+    /// was kept: then `since` stands for it).
+    #[serde(default)]
+    pub seen: i64,
+}
+
+impl Affected {
+    /// When evidence last listed this sensor.
+    pub fn last_listed(&self) -> i64 {
+        self.seen.max(self.since)
+    }
 }
 
 /// Evidence of one step, from the detector.
@@ -147,6 +162,7 @@ impl IncidentTracker {
                     let mut affected = f.affected.clone();
                     for a in &mut affected {
                         a.since = clock;
+                        a.seen = clock;
                     }
                     self.open.push(Incident {
                         uid: format!("{}@{clock}", f.key),
@@ -188,12 +204,22 @@ impl IncidentTracker {
     /// The open incident a finding belongs to, if any.
     fn target(&self, f: &Finding) -> Option<usize> {
         let top = f.affected.first().map(|a| (&a.node, &a.metric));
-        let shares_top = |o: &Incident| {
-            top.is_some_and(|(n, m)| o.affected.iter().any(|a| &a.node == n && &a.metric == m))
+        let lists_top = |o: &Incident, fresh: bool| {
+            top.is_some_and(|(n, m)| {
+                o.affected.iter().any(|a| {
+                    &a.node == n
+                        && &a.metric == m
+                        && (!fresh || f.at - a.last_listed() < LISTING_LAPSES)
+                })
+            })
         };
+        // An incident holds a sensor while evidence keeps listing it: one listed once, days
+        // ago, at a couple of deviations, says nothing about where today's drop belongs.
+        let shares_top = |o: &Incident| lists_top(o, true);
         // A new drop where a logger already read low is another event than the incident that
         // has held that logger for hours: it opens its own, which its evidence then goes on in.
-        let held = |o: &Incident| f.renewed && f.at - o.detected_at > SAME_ONSET && shares_top(o);
+        let held =
+            |o: &Incident| f.renewed && f.at - o.detected_at > SAME_ONSET && lists_top(o, false);
         // Its own key's incident, or, for hydraulic evidence at a logger, the newest incident
         // of its district that holds that logger if newer (after such a drop, the evidence goes
         // on in the new incident, whichever kind either began as).
@@ -299,12 +325,14 @@ fn merge(inc: &mut Incident, f: &Finding, clock: i64) {
             Some(x) if a.score.abs() > x.score.abs() => {
                 *x = Affected {
                     since: x.since,
+                    seen: clock,
                     ..a.clone()
                 }
             }
-            Some(_) => {}
+            Some(x) => x.seen = clock,
             None => inc.affected.push(Affected {
                 since: clock,
+                seen: clock,
                 ..a.clone()
             }),
         }
@@ -346,6 +374,7 @@ mod tests {
                 expected: Some(4.0),
                 actual: Some(3.9),
                 since: 0,
+                seen: 0,
             }],
             explanation: format!("{node} low"),
         }
@@ -360,6 +389,7 @@ mod tests {
             expected: Some(500.0),
             actual: Some(700.0),
             since: 0,
+            seen: 0,
         };
         let mut first = finding(IncidentKind::Leak, "leak:D1", 0, "P1", -4.5);
         first.affected.push(meter("F1", 6.0));
@@ -602,6 +632,48 @@ mod tests {
         );
         let older = tr.open.iter().find(|o| o.detected_at == 0).unwrap();
         assert_eq!(older.last_seen, 2 * 3600);
+    }
+
+    #[test]
+    fn a_sensor_listed_long_ago_no_longer_ties_new_evidence_to_its_incident() {
+        // A leak in D1 at P1, which also listed P4 of D2 once, weakly.
+        let with_p4 = |at: i64| {
+            let mut f = finding(IncidentKind::Leak, "leak:D1", at, "P1", -6.0);
+            f.affected
+                .push(finding(IncidentKind::Leak, "", at, "P4", -2.5).affected[0].clone());
+            f
+        };
+        let p1 = |at: i64| finding(IncidentKind::Leak, "leak:D1", at, "P1", -6.0);
+        let p4_drops = |at: i64| Finding {
+            district: Some("D2".into()),
+            ..finding(
+                IncidentKind::PressureDrop,
+                "pressure-low:P4",
+                at,
+                "P4",
+                -8.0,
+            )
+        };
+        let run = |p4_listed_again: Option<i64>| {
+            let mut tr = IncidentTracker::default();
+            tr.observe(0, &[with_p4(0)]);
+            for at in (3600..14 * 3600).step_by(3600) {
+                let f = if Some(at) == p4_listed_again {
+                    with_p4(at)
+                } else {
+                    p1(at)
+                };
+                tr.observe(at, &[f]);
+            }
+            tr.observe(14 * 3600, &[p4_drops(14 * 3600)]);
+            let mut keys: Vec<String> = tr.open.iter().map(|o| o.key.clone()).collect();
+            keys.sort();
+            keys
+        };
+        // Listed 14 h ago and not since: P4's drop is another event, in its own district.
+        assert_eq!(run(None), vec!["leak:D1", "pressure-low:P4"]);
+        // Listed 4 h ago: the leak still holds P4, and its drop joins it.
+        assert_eq!(run(Some(10 * 3600)), vec!["leak:D1"]);
     }
 
     #[test]

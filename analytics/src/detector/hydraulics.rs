@@ -411,6 +411,7 @@ fn pressure_affected(panel: &Panel, hyd: &Hydraulics, i: usize, t: usize, z: f64
         expected: finite(sc.expected[t]),
         actual: finite(s.values[t]),
         since: 0,
+        seen: 0,
     }
 }
 
@@ -447,6 +448,7 @@ fn with_inflow(
                     expected: finite(q.expected[t]),
                     actual: finite(actual[t]),
                     since: 0,
+                    seen: 0,
                 });
             }
         }
