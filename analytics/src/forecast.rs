@@ -240,14 +240,20 @@ fn combine(members: &[(Member, Vec<f64>)], weights: &[(Member, f64)], horizon: u
         .collect()
 }
 
-/// The weighted median of `(value, weight)` pairs (weights summing to 1): the smallest value
-/// at which the weights of the values up to it reach half.
-fn weighted_median(v: &mut [(f64, f64)]) -> f64 {
+/// The weighted median of `(value, weight)` pairs (weights summing to 1): the value at which
+/// the weights of the values up to it reach half, or, where they reach exactly half there, the
+/// midpoint of it and the next value (with equal weights, the ordinary median: two members
+/// without a backtest yet are averaged, not the lower one taken).
+fn weighted_median(v: &mut Vec<(f64, f64)>) -> f64 {
+    v.retain(|(_, w)| *w > 0.0);
     v.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut acc = 0.0;
-    for (x, w) in v.iter() {
+    for (i, (x, w)) in v.iter().enumerate() {
         acc += w;
-        if acc >= 0.5 - 1e-12 {
+        if (acc - 0.5).abs() <= 1e-9 {
+            return v.get(i + 1).map_or(*x, |next| (x + next.0) / 2.0);
+        }
+        if acc > 0.5 {
             return *x;
         }
     }
@@ -593,8 +599,13 @@ mod tests {
             combine(&members, &weights(0.2, 0.2, 0.6), 2),
             vec![10.0, 0.0]
         );
-        // Exactly half reached at a value: that value (the lower median).
-        assert_eq!(combine(&members, &weights(0.5, 0.0, 0.5), 1), vec![1.0]);
+        // Exactly half reached at a value: the midpoint of it and the next weighted one (a
+        // member without weight counts for nothing); equal weights give the ordinary median.
+        assert_eq!(combine(&members, &weights(0.5, 0.0, 0.5), 1), vec![5.5]);
+        assert_eq!(
+            combine(&members, &weights(0.5, 0.5, 0.0), 2),
+            vec![1.5, 5.5]
+        );
     }
 
     #[test]
