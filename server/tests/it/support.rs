@@ -131,6 +131,18 @@ pub async fn state_with_cache(
 }
 
 /// Fills the demo tenant's last 24 h before `now`.
+/// Waits until the clock is at least `margin` away from the next demo-feed step: a test that
+/// compares counts over a window ending now would otherwise see the window's start slide past
+/// one step's readings between two requests.
+pub async fn clear_of_feed_step(margin: std::time::Duration) {
+    let step = server::demo::feed::STEP_MINUTES * 60_000;
+    let ms = Utc::now().timestamp_millis();
+    let to_next = step - ms.rem_euclid(step);
+    if (to_next as u128) < margin.as_millis() {
+        tokio::time::sleep(std::time::Duration::from_millis(to_next as u64 + 100)).await;
+    }
+}
+
 pub async fn fill_demo(db: &DatabaseConnection, demo: &DemoTenant, now: DateTime<Utc>) -> u64 {
     server::demo::feed::fill(db, demo, None, now)
         .await
