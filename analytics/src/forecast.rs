@@ -221,8 +221,8 @@ impl std::fmt::Display for Method {
     }
 }
 
-/// The combined point forecast at each hour: the members' weighted median (the value where the
-/// members' weights, taken in order of their forecasts, first reach half). The errors are
+/// The combined point forecast at each hour: the members' weighted median
+/// ([`weighted_median`]). The errors are
 /// absolute, and the median is what minimises those; a weighted mean would forecast a pump
 /// main, which either runs or rests at a given hour, halfway between the two, an error at
 /// either outcome.

@@ -164,6 +164,7 @@ impl IncidentTracker {
                         a.since = clock;
                         a.seen = clock;
                     }
+                    rank(&mut affected);
                     self.open.push(Incident {
                         uid: format!("{}@{clock}", f.key),
                         key: f.key.clone(),
@@ -340,9 +341,9 @@ fn merge(inc: &mut Incident, f: &Finding, clock: i64) {
     rank(&mut inc.affected);
 }
 
-/// Orders an incident's sensors as the detector lists them: the pressure loggers first, which
-/// say where the event is, most deviating first; then the meters, which say how much water it
-/// takes but not where (an inlet meter at the plant sees every district's leak). The two
+/// Orders an incident's sensors, when it opens and whenever it takes in evidence: the pressure
+/// loggers first, which say where the event is, most deviating first; then the meters, which
+/// say how much water it takes but not where (an inlet meter at the plant sees every district's leak). The two
 /// scores are not comparable: an inflow reads tens of deviations high whenever a pump starts
 /// early, so ranking by score alone would put the plant's meter above the logger by the leak.
 fn rank(affected: &mut [Affected]) {
