@@ -61,6 +61,11 @@ test("the right password lands on the dashboard with the stored numbers", async 
   assert.ok(rows.includes("F01") && rows.includes("T01"), `seeded nodes missing: ${rows}`);
   const f01Flow = await page.locator("tr[data-node=F01] td[data-metric=flow_rate]").textContent();
   assert.match(f01Flow.trim(), /^\d+\.\d L\/s$/);
+  // The tank shows its level; the flow meter has none.
+  assert.ok(api.nodes.find((n) => n.external_id === "T01").level, "the API gives the tank's level");
+  const t01Level = await page.locator("tr[data-node=T01] td[data-metric=level]").textContent();
+  assert.match(t01Level.trim(), /^\d+\.\d m$/);
+  assert.equal((await page.locator("tr[data-node=F01] td[data-metric=level]").textContent()).trim(), "—");
   assert.equal(await page.getByTestId("tenant-name").textContent(), "Roccavina Demo · Cagliari");
   await screenshot(page, "dashboard");
   assert.deepEqual(problems, []);

@@ -43,11 +43,13 @@ pub(crate) struct NodeRow {
     pub flow_ts: Option<DateTime<Utc>>,
     pub pressure_value: Option<f64>,
     pub pressure_ts: Option<DateTime<Utc>>,
+    pub level_value: Option<f64>,
+    pub level_ts: Option<DateTime<Utc>>,
     pub last_seen: Option<DateTime<Utc>>,
 }
 
-/// Every active node of the tenant with its latest flow and pressure, from `latest_readings`
-/// (one row per node and metric: no history is scanned), by external id.
+/// Every active node of the tenant with its latest flow, pressure and level, from
+/// `latest_readings` (one row per node and metric: no history is scanned), by external id.
 pub(crate) async fn node_rows(
     db: &impl ConnectionTrait,
     tenant_id: i64,
@@ -57,16 +59,19 @@ pub(crate) async fn node_rows(
         "SELECT n.id, n.external_id, n.name, n.kind, d.name AS district, n.latitude, \
                 n.longitude, n.metadata, f.value AS flow_value, f.ts AS flow_ts, \
                 p.value AS pressure_value, p.ts AS pressure_ts, \
+                v.value AS level_value, v.ts AS level_ts, \
                 (SELECT MAX(l.ts) FROM latest_readings l WHERE l.node_id = n.id) AS last_seen \
          FROM nodes n \
          LEFT JOIN districts d ON d.id = n.district_id \
          LEFT JOIN latest_readings f ON f.node_id = n.id AND f.metric = ? \
          LEFT JOIN latest_readings p ON p.node_id = n.id AND p.metric = ? \
+         LEFT JOIN latest_readings v ON v.node_id = n.id AND v.metric = ? \
          WHERE n.tenant_id = ? AND n.active = ? \
          ORDER BY n.external_id",
         vec![
             Metric::FlowRate.code().into(),
             Metric::Pressure.code().into(),
+            Metric::Level.code().into(),
             tenant_id.into(),
             true.into(),
         ],
@@ -125,7 +130,7 @@ impl DashboardService {
         }
     }
 
-    /// Every active node of the tenant with its latest flow and pressure, from
+    /// Every active node of the tenant with its latest flow, pressure and level, from
     /// `latest_readings` (one row per node and metric: no history is scanned).
     pub async fn nodes_latest(&self, tenant_id: i64) -> Result<Vec<NodeLatest>, AppError> {
         let db = &tenant_scope::open(&self.db, tenant_id).await?;
@@ -147,6 +152,7 @@ impl DashboardService {
                 district: r.district,
                 flow_rate: latest(r.flow_value, r.flow_ts),
                 pressure: latest(r.pressure_value, r.pressure_ts),
+                level: latest(r.level_value, r.level_ts),
                 last_seen: r.last_seen,
             })
             .collect();

@@ -30,6 +30,9 @@ pub struct NodeLatest {
     pub flow_rate: Option<LatestValue>,
     /// Latest `pressure` reading (bar).
     pub pressure: Option<LatestValue>,
+    /// Latest `level` reading (m): a tank's water level.
+    #[serde(default)]
+    pub level: Option<LatestValue>,
     /// When the node last reported anything (any metric).
     pub last_seen: Option<DateTime<Utc>>,
 }
@@ -64,7 +67,7 @@ pub struct DashboardSummary {
     pub readings_24h: i64,
     /// Per-metric statistics over the last 24 hours, for metrics that have readings.
     pub metrics_24h: Vec<MetricWindow>,
-    /// Every active node with its latest flow and pressure, ordered by external id.
+    /// Every active node with its latest flow, pressure and level, ordered by external id.
     pub nodes: Vec<NodeLatest>,
     /// Incidents not yet resolved (open or acknowledged), and how many of them are critical.
     pub open_incidents: i64,
@@ -108,6 +111,7 @@ mod tests {
             district: None,
             flow_rate: flow.map(|value| LatestValue { at, value }),
             pressure: pressure.map(|value| LatestValue { at, value }),
+            level: None,
             last_seen: Some(at),
         }
     }

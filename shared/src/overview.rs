@@ -70,9 +70,11 @@ pub struct MapNode {
     pub status: NodeStatus,
     /// When it last reported anything.
     pub last_seen: Option<DateTime<Utc>>,
-    /// Latest pressure (bar) and flow (L/s), where it measures them.
+    /// Latest pressure (bar), flow (L/s) and level (m), where it measures them.
     pub pressure: Option<f64>,
     pub flow_rate: Option<f64>,
+    #[serde(default)]
+    pub level: Option<f64>,
 }
 
 /// One district (DMA) as it is now, and its last whole day's water balance.

@@ -252,6 +252,9 @@ fn tooltip(n: &MapNode) -> String {
     if let Some(f) = n.flow_rate {
         let _ = write!(t, "\nFlow {}", Metric::FlowRate.format(f));
     }
+    if let Some(l) = n.level {
+        let _ = write!(t, "\nLevel {}", Metric::Level.format(l));
+    }
     match n.last_seen {
         Some(at) => {
             let _ = write!(t, "\nLast reading {}", at.format("%Y-%m-%d %H:%M UTC"));

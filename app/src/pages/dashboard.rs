@@ -214,6 +214,7 @@ fn NodeTable(nodes: Vec<NodeLatest>) -> impl IntoView {
                         <th scope="col">"District"</th>
                         <th scope="col" class="num">"Flow"</th>
                         <th scope="col" class="num">"Pressure"</th>
+                        <th scope="col" class="num">"Level"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -232,6 +233,7 @@ fn NodeTable(nodes: Vec<NodeLatest>) -> impl IntoView {
                                     <td>{n.district.clone().unwrap_or_else(|| "—".into())}</td>
                                     <td class="num" data-metric="flow_rate">{reading(Metric::FlowRate, n.flow_rate)}</td>
                                     <td class="num" data-metric="pressure">{reading(Metric::Pressure, n.pressure)}</td>
+                                    <td class="num" data-metric="level">{reading(Metric::Level, n.level)}</td>
                                 </tr>
                             }
                         })

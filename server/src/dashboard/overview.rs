@@ -102,6 +102,7 @@ pub async fn overview(
                 last_seen: r.last_seen,
                 pressure: r.pressure_value,
                 flow_rate: r.flow_value,
+                level: r.level_value,
             }
         })
         .collect();

@@ -134,6 +134,18 @@ async fn summary_reports_the_stored_readings() {
         nodes[6]["flow_rate"].is_null(),
         "the tank has no flow meter"
     );
+    // The tank reports its level: the model's value at the same newest slot.
+    let level = &nodes[6]["level"];
+    let at: chrono::DateTime<Utc> = level["at"].as_str().unwrap().parse().unwrap();
+    assert!(now - at < Duration::minutes(5) && at <= now);
+    let expected = model::value(
+        server::demo::feed::SEED,
+        &NODES[6],
+        shared::Metric::Level,
+        at,
+    );
+    assert_eq!(level["value"].as_f64().unwrap(), expected);
+    assert!(f01["level"].is_null(), "a flow meter has no level");
 }
 
 #[tokio::test]

@@ -21,6 +21,7 @@ fn node(id: i64, lat: Option<f64>, lon: f64, status: NodeStatus, district: &str)
         last_seen: None,
         pressure: Some(3.25),
         flow_rate: None,
+        level: None,
     }
 }
 
@@ -60,6 +61,20 @@ fn north_is_up_east_is_right_and_every_located_node_links_to_its_page() {
     // Names are escaped, and the tooltip carries the reading.
     assert!(svg.contains("Node &lt;1&gt;"));
     assert!(svg.contains("Pressure 3.25 bar") || svg.contains("Pressure 3.2"));
+    assert!(!svg.contains("Level"), "no level where none is measured");
+}
+
+#[test]
+fn a_tank_s_tooltip_gives_its_level() {
+    let tank = MapNode {
+        kind: NodeKind::Tank,
+        pressure: None,
+        level: Some(3.64),
+        ..node(1, Some(39.2), 9.1, NodeStatus::Normal, "A")
+    };
+    let svg = map_svg(&[tank], WHOLE);
+    assert!(svg.contains("Level 3.6 m"), "{svg}");
+    assert!(!svg.contains("Pressure"));
 }
 
 #[test]
