@@ -119,33 +119,22 @@ async fn summary_reports_the_stored_readings() {
         .map(|n| n["external_id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["F01", "F02", "P01", "P02", "P03", "P04", "T01"]);
-    // The latest F01 flow is the model's value at the newest 5-minute slot.
-    let f01 = &nodes[0];
-    let at: chrono::DateTime<Utc> = f01["flow_rate"]["at"].as_str().unwrap().parse().unwrap();
-    assert!(now - at < Duration::minutes(5) && at <= now);
-    let expected = model::value(
-        server::demo::feed::SEED,
-        &NODES[0],
-        shared::Metric::FlowRate,
-        at,
-    );
-    assert_eq!(f01["flow_rate"]["value"].as_f64().unwrap(), expected);
+    // A node's latest reading of `metric` is the model's value at the newest 5-minute slot.
+    let is_latest = |i: usize, metric: shared::Metric| {
+        let latest = &nodes[i][metric.as_str()];
+        let at: chrono::DateTime<Utc> = latest["at"].as_str().unwrap().parse().unwrap();
+        assert!(now - at < Duration::minutes(5) && at <= now);
+        let expected = model::value(server::demo::feed::SEED, &NODES[i], metric, at);
+        assert_eq!(latest["value"].as_f64().unwrap(), expected);
+    };
+    is_latest(0, shared::Metric::FlowRate);
     assert!(
         nodes[6]["flow_rate"].is_null(),
         "the tank has no flow meter"
     );
-    // The tank reports its level: the model's value at the same newest slot.
-    let level = &nodes[6]["level"];
-    let at: chrono::DateTime<Utc> = level["at"].as_str().unwrap().parse().unwrap();
-    assert!(now - at < Duration::minutes(5) && at <= now);
-    let expected = model::value(
-        server::demo::feed::SEED,
-        &NODES[6],
-        shared::Metric::Level,
-        at,
-    );
-    assert_eq!(level["value"].as_f64().unwrap(), expected);
-    assert!(f01["level"].is_null(), "a flow meter has no level");
+    // The tank reports its level.
+    is_latest(6, shared::Metric::Level);
+    assert!(nodes[0]["level"].is_null(), "a flow meter has no level");
 }
 
 #[tokio::test]
