@@ -6,6 +6,9 @@
 //! mean absolute errors (the MASE against seasonal naive: below 1 beats it) and the share of
 //! actual hours inside the 95 % prediction interval.
 //!
+//! With `FORECAST_DUMP=FILE` it also writes every held-out hour as CSV (series, week, unix
+//! time, actual, point forecast, interval, seasonal naive), for analyses by period.
+//!
 //! cargo run --release -p analytics --example forecast_eval -- ../shared/bench/leaks
 
 use analytics::forecast::{coverage, forecast_hourly, mae, seasonal_naive, Member, WEEK};
@@ -60,6 +63,14 @@ fn main() {
         .collect();
     series.insert("network inflow".into(), total);
     let weeks = hours / WEEK;
+    let mut dump = std::env::var("FORECAST_DUMP").ok().map(|path| {
+        let mut w = csv::Writer::from_path(path).expect("FORECAST_DUMP file");
+        w.write_record([
+            "series", "week", "ts", "actual", "point", "lower", "upper", "naive",
+        ])
+        .expect("write");
+        w
+    });
     println!("| series | held-out week | MAE combination | MAE seasonal naive | MASE vs naive | 95 % interval coverage | weights (MSTL+ETS / week profile / day median / naive) |");
     println!("|---|---|---:|---:|---:|---:|---|");
     let mut ratios = Vec::new();
@@ -75,6 +86,23 @@ fn main() {
                 mae(test, &naive).expect("mae"),
             );
             let cov = coverage(test, &fc.lower, &fc.upper).expect("coverage");
+            if let Some(w_out) = dump.as_mut() {
+                for (h, y) in test.iter().enumerate() {
+                    let ts = t0 + ((w * WEEK + h) * 3600) as i64;
+                    w_out
+                        .write_record([
+                            name.clone(),
+                            (w + 1).to_string(),
+                            ts.to_string(),
+                            y.to_string(),
+                            fc.point[h].to_string(),
+                            fc.lower[h].to_string(),
+                            fc.upper[h].to_string(),
+                            naive[h].to_string(),
+                        ])
+                        .expect("write");
+                }
+            }
             let weights: Vec<String> = Member::ALL
                 .iter()
                 .map(|k| {
@@ -98,6 +126,9 @@ fn main() {
             cov_sum += cov;
         }
         ratios.push((name.clone(), m_sum / n_sum, cov_sum / 2.0));
+    }
+    if let Some(mut w) = dump {
+        w.flush().expect("flush");
     }
     println!();
     for (name, r, c) in ratios {
