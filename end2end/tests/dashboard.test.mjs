@@ -42,11 +42,23 @@ test("the dashboard's period follows the URL, with the API's figures and a drawn
   day.push(await period("range=24h"));
   const reporting = await page.getByTestId("kpi-reporting-value").textContent();
   const pressure = await page.getByTestId("kpi-avg-pressure-value").textContent();
+  const quality = await page.getByTestId("kpi-quality").textContent();
   day.push(await period("range=24h"));
   assert.ok(day.some((d) => String(d.nodes_reporting.current) === reporting), `page ${reporting}`);
   assert.ok(
     day.some((d) => `${d.mean_pressure_bar.current.toFixed(2)} bar` === pressure),
     `page ${pressure}, API ${day.map((d) => d.mean_pressure_bar.current)}`,
+  );
+  // The data quality card: the period's daily reports, or, in the hours before the newest
+  // day's report is made (06:00 UTC), the latest report with its day.
+  const qualityText = (d) => {
+    if (d.quality_score.current != null) return `${d.quality_score.current.toFixed(0)} / 100`;
+    if (d.quality_latest) return `${d.quality_latest.score.toFixed(0)} / 100latest report, ${d.quality_latest.day}`;
+    return "—no daily report yet";
+  };
+  assert.ok(
+    day.some((d) => quality.replace("Data quality score", "").startsWith(qualityText(d))),
+    `page ${quality}, API ${day.map(qualityText)}`,
   );
   // The picker says which period is shown.
   const picker = page.getByTestId("period-picker");

@@ -218,6 +218,15 @@ impl Trend {
     }
 }
 
+/// A daily figure and the day it is for.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DailyScore {
+    /// The day (UTC) the figure covers.
+    pub day: NaiveDate,
+    /// The figure.
+    pub score: f64,
+}
+
 /// One bucket of a network-wide curve.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BucketValue {
@@ -260,6 +269,11 @@ pub struct PeriodSummary {
     pub incidents: Trend,
     /// Mean of the daily data quality scores (0–100).
     pub quality_score: Trend,
+    /// The newest daily data quality report of a day before the period's end. A day's report
+    /// is made the next morning (06:00 UTC), so a period ending in the night may hold none of
+    /// its own yet: the card then shows this one, with its day.
+    #[serde(default)]
+    pub quality_latest: Option<DailyScore>,
     /// Network inflow per bucket (L/s, sum of the flow meters' means), this period.
     pub inflow: Vec<BucketValue>,
     /// The same over the previous period (its own timestamps).

@@ -117,6 +117,7 @@ mod tests {
             nrw_pct: Trend::default(),
             incidents: Trend::default(),
             quality_score: Trend::default(),
+            quality_latest: None,
             inflow: vec![bucket(from, 120.0)],
             previous_inflow: vec![bucket(from - Duration::days(7), 100.0)],
             pressure: vec![bucket(from, 3.5)],

@@ -5,10 +5,10 @@ use crate::error::OrInternal;
 use crate::storage::entities::tenants;
 use crate::storage::sql::stmt;
 use crate::storage::tenant_scope;
-use chrono::{DateTime, Duration, DurationRound, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, DurationRound, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Value};
-use shared::period::{BucketValue, PeriodQuery, PeriodSummary, Trend};
+use shared::period::{BucketValue, DailyScore, PeriodQuery, PeriodSummary, Trend};
 use shared::series::Resolution;
 use shared::{AppError, Metric, NodeKind};
 
@@ -136,6 +136,32 @@ async fn pair(
         .await
         .or_internal("reading the period's figures")?;
     Ok(row.map_or((None, None), |r| (r.a, r.b)))
+}
+
+/// The newest daily data quality report of a day before `before`.
+async fn latest_quality(
+    db: &impl ConnectionTrait,
+    tenant_id: i64,
+    before: NaiveDate,
+) -> Result<Option<DailyScore>, AppError> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        day: NaiveDate,
+        score: f64,
+    }
+    let row = Row::find_by_statement(stmt(
+        db.get_database_backend(),
+        "SELECT day, score FROM data_quality_reports WHERE tenant_id = ? AND day < ? \
+         ORDER BY day DESC LIMIT 1",
+        vec![tenant_id.into(), before.into()],
+    ))
+    .one(db)
+    .await
+    .or_internal("reading the latest data quality report")?;
+    Ok(row.map(|r| DailyScore {
+        day: r.day,
+        score: r.score,
+    }))
 }
 
 /// Runs `f` for the current period and for the previous one.
@@ -331,6 +357,8 @@ pub async fn summary(
         })
         .await?,
     );
+    let quality_latest =
+        latest_quality(scoped, tenant_id, b.to.with_timezone(&tz).date_naive()).await?;
     Ok(PeriodSummary {
         from: b.from,
         to: b.to,
@@ -345,6 +373,7 @@ pub async fn summary(
         nrw_pct,
         incidents,
         quality_score,
+        quality_latest,
         inflow,
         previous_inflow,
         pressure,

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use server::storage::entities::{data_quality_reports, network_efficiency};
 use server::storage::readings::{upsert, NewReading};
-use shared::period::{PeriodQuery, RangePreset};
+use shared::period::{DailyScore, PeriodQuery, RangePreset};
 use shared::Metric;
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -119,6 +119,13 @@ async fn quality(db: &DatabaseConnection, tenant: i64, day: &str, score: f64) {
     .unwrap();
 }
 
+fn daily(day: &str, score: f64) -> DailyScore {
+    DailyScore {
+        day: day.parse().unwrap(),
+        score,
+    }
+}
+
 fn close(a: Option<f64>, b: f64, what: &str) {
     let a = a.unwrap_or_else(|| panic!("{what}: no value"));
     assert!(
@@ -191,6 +198,7 @@ async fn figures_follow_the_stored_rows(t: TestDb) {
     // The tenant's days (Europe/Rome): 19 Nov starts inside the period, 18 Nov before it.
     close(s.quality_score.current, 90.0, "quality score");
     close(s.quality_score.previous, 70.0, "previous quality score");
+    assert_eq!(s.quality_latest, Some(daily("2026-11-19", 90.0)));
     // The curve: one point per hour with data, each the sum of the meters' hourly means.
     assert_eq!(s.inflow.len(), 23, "hours with readings in the period");
     let first = s.inflow[0];
@@ -239,6 +247,27 @@ async fn figures_follow_the_stored_rows(t: TestDb) {
     );
     assert_eq!(s.inflow.len(), 4, "one point per hour");
     assert_eq!(s.inflow[0].ts, from);
+
+    // In the night, before 20 November's report is made (06:00 UTC): the last 24 hours hold
+    // no day with a report, and the card is given the newest one, 19 November's.
+    let night = at("2026-11-21T03:00:00Z");
+    let q = PeriodQuery {
+        range: Some(RangePreset::Day),
+        ..PeriodQuery::default()
+    };
+    let s = server::dashboard::period::summary(&t.db, tenant, &q, night)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.quality_score.current, None,
+        "20 November has no report yet"
+    );
+    close(
+        s.quality_score.previous,
+        90.0,
+        "night: previous quality score",
+    );
+    assert_eq!(s.quality_latest, Some(daily("2026-11-19", 90.0)));
     t.drop_db().await;
 }
 

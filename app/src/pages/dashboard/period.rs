@@ -10,7 +10,9 @@ use crate::components::when;
 use crate::server_fns::dashboard::get_period;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use shared::period::{PeriodEnd, PeriodQuery, PeriodSummary, PeriodView, RangePreset, Trend};
+use shared::period::{
+    DailyScore, PeriodEnd, PeriodQuery, PeriodSummary, PeriodView, RangePreset, Trend,
+};
 use shared::series::SeriesPoint;
 use shared::{AppError, Metric};
 
@@ -160,20 +162,38 @@ fn TrendKpi(
     format: fn(f64) -> String,
     testid: &'static str,
     empty: &'static str,
+    /// Shown, with its caption, when the period has no figure of its own yet.
+    #[prop(optional_no_strip)]
+    latest: Option<(f64, String)>,
 ) -> impl IntoView {
     let (text, direction) = trend_text(&trend);
     let previous = trend.previous.map(format).unwrap_or_else(|| "—".into());
+    let (value, caption) = match (trend.current, latest) {
+        (Some(v), _) => (format(v), text),
+        (None, Some((v, caption))) => (format(v), caption),
+        (None, None) => ("—".into(), empty.to_owned()),
+    };
     view! {
         <div class="kpi" data-testid=testid>
             <span class="kpi-label">{label}</span>
             <span class="kpi-value" data-testid=format!("{testid}-value")>
-                {trend.current.map(format).unwrap_or_else(|| "—".into())}
+                {value}
             </span>
             <span class=format!("kpi-trend {direction}") title=format!("Previous period: {previous}")>
-                {if trend.current.is_some() { text } else { empty.to_owned() }}
+                {caption}
             </span>
         </div>
     }
+}
+
+/// The caption of a daily report shown in place of the period's own: which day it covers.
+fn latest_report(latest: Option<DailyScore>) -> Option<(f64, String)> {
+    latest.map(|r| {
+        (
+            r.score,
+            format!("latest report, {}; the next one at 06:00 UTC", r.day),
+        )
+    })
 }
 
 fn count(v: f64) -> String {
@@ -245,7 +265,7 @@ fn PeriodFigures(view: PeriodView) -> impl IntoView {
             <TrendKpi label="Average pressure" trend=summary.mean_pressure_bar format=bar testid="kpi-avg-pressure" empty="no pressure readings" />
             <TrendKpi label="Non-revenue water" trend=summary.nrw_pct format=percent testid="kpi-nrw" empty="needs metered consumption" />
             <TrendKpi label="Incidents detected" trend=summary.incidents format=count testid="kpi-detected" empty="" />
-            <TrendKpi label="Data quality score" trend=summary.quality_score format=score testid="kpi-quality" empty="no daily report yet" />
+            <TrendKpi label="Data quality score" trend=summary.quality_score format=score testid="kpi-quality" empty="no daily report yet" latest=latest_report(summary.quality_latest) />
         </div>
         <h2>"Flow analytics"</h2>
         <EChart option label=label.clone()>
