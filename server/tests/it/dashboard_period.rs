@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use server::storage::entities::{data_quality_reports, network_efficiency};
 use server::storage::readings::{upsert, NewReading};
-use shared::period::{DailyScore, PeriodQuery, RangePreset};
+use shared::period::{DailyScore, PeriodQuery, PeriodSummary, RangePreset};
 use shared::Metric;
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -119,6 +119,17 @@ async fn quality(db: &DatabaseConnection, tenant: i64, day: &str, score: f64) {
     .unwrap();
 }
 
+/// The dashboard's figures over the 24 hours before `now`.
+async fn last_day(db: &DatabaseConnection, tenant: i64, now: DateTime<Utc>) -> PeriodSummary {
+    let q = PeriodQuery {
+        range: Some(RangePreset::Day),
+        ..PeriodQuery::default()
+    };
+    server::dashboard::period::summary(db, tenant, &q, now)
+        .await
+        .unwrap()
+}
+
 fn daily(day: &str, score: f64) -> DailyScore {
     DailyScore {
         day: day.parse().unwrap(),
@@ -155,13 +166,7 @@ async fn figures_follow_the_stored_rows(t: TestDb) {
     quality(&t.db, tenant, "2026-11-19", 90.0).await;
     quality(&t.db, tenant, "2026-11-18", 70.0).await;
 
-    let q = PeriodQuery {
-        range: Some(RangePreset::Day),
-        ..PeriodQuery::default()
-    };
-    let s = server::dashboard::period::summary(&t.db, tenant, &q, now)
-        .await
-        .unwrap();
+    let s = last_day(&t.db, tenant, now).await;
     assert_eq!((s.from, s.to, s.previous_from), (from, to, previous_from));
     close(
         s.inflow_m3.current,
@@ -250,14 +255,7 @@ async fn figures_follow_the_stored_rows(t: TestDb) {
 
     // In the night, before 20 November's report is made (06:00 UTC): the last 24 hours hold
     // no day with a report, and the card is given the newest one, 19 November's.
-    let night = at("2026-11-21T03:00:00Z");
-    let q = PeriodQuery {
-        range: Some(RangePreset::Day),
-        ..PeriodQuery::default()
-    };
-    let s = server::dashboard::period::summary(&t.db, tenant, &q, night)
-        .await
-        .unwrap();
+    let s = last_day(&t.db, tenant, at("2026-11-21T03:00:00Z")).await;
     assert_eq!(
         s.quality_score.current, None,
         "20 November has no report yet"
