@@ -118,7 +118,7 @@ fn main() {
             .to_string()
     };
     // One record per affected sensor (the scorer's format names one sensor per detection): a
-    // fault names its sensor; a hydraulic incident its three most affected loggers or meters.
+    // fault names its sensor; a hydraulic incident its two most affected loggers or meters.
     let mut out: Vec<serde_json::Value> = Vec::new();
     for i in &incidents {
         let kind = if i.kind.is_fault() {
