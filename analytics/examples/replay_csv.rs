@@ -50,7 +50,10 @@ fn main() {
                 "flow_rate" => (-100_000.0, 100_000.0),
                 _ => (f64::MIN, f64::MAX),
             };
-            let district = kinds.get(&node).map(|k| k.1.clone());
+            let district = kinds
+                .get(&node)
+                .map(|k| k.1.clone())
+                .filter(|d| !d.is_empty());
             Series {
                 node,
                 cumulative: metric == "volume",
@@ -93,11 +96,16 @@ fn main() {
         let findings: Vec<_> = signals.into_iter().flat_map(|s| s.findings).collect();
         for f in findings.iter().filter(|f| trace && !f.kind.is_fault()) {
             eprintln!(
-                "{} {} opens={} {}",
+                "{} {} opens={} {} [{}]",
                 full.time(t),
                 f.key,
                 f.opens,
-                f.explanation
+                f.explanation,
+                f.affected
+                    .iter()
+                    .map(|a| format!("{} {:.1}", a.node, a.score))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         for ev in tracker.observe(full.time(t), &findings) {
