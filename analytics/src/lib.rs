@@ -15,6 +15,7 @@ pub mod incidents;
 pub mod panel;
 pub mod stats;
 pub mod synth;
+pub mod zones;
 
 pub use detector::{Detector, DetectorConfig, StepSignals};
 pub use incidents::{Incident, IncidentKind, IncidentTracker, TrackerEvent};

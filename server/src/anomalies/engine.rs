@@ -81,7 +81,8 @@ impl AnomalyEngine {
             .map_err(|_| anyhow::anyhow!("window cache poisoned"))?
             .remove(&tenant_id);
         let win = window::refresh(db, tenant_id, cached, step, start, until).await?;
-        let nodes = window::node_infos(db, tenant_id).await?;
+        let mut nodes = window::node_infos(db, tenant_id).await?;
+        window::zone_if_undistricted(&mut nodes);
         let zone = tenants::Entity::find_by_id(tenant_id)
             .one(db)
             .await?

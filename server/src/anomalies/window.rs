@@ -5,6 +5,7 @@
 //! late data), so the 15-minute job stays cheap with thousands of sensors. Another replica, or a
 //! restart, simply starts with a full load of the window.
 
+use analytics::zones::{by_location, zone_name, Located};
 use analytics::{Panel, SensorKind, Series};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect};
@@ -23,6 +24,8 @@ pub struct NodeInfo {
     pub external_id: String,
     pub kind: NodeKind,
     pub district: Option<String>,
+    /// Latitude and longitude, where known.
+    pub position: Option<(f64, f64)>,
 }
 
 /// One tenant's cached series on a regular grid.
@@ -159,10 +162,38 @@ pub async fn node_infos(
                     external_id: n.external_id,
                     kind,
                     district,
+                    position: n.latitude.zip(n.longitude),
                 },
             ))
         })
         .collect())
+}
+
+/// Where the utility has drawn no districts at all, gives the detector zones of loggers near
+/// each other instead (`analytics::zones`, named `Zone A`, `Zone B`, …): it tells events apart
+/// by district. Districts that exist are left as they are.
+pub fn zone_if_undistricted(nodes: &mut HashMap<i64, NodeInfo>) {
+    if nodes.values().any(|n| n.district.is_some()) {
+        return;
+    }
+    let mut ids: Vec<i64> = nodes.keys().copied().collect();
+    ids.sort_unstable();
+    let places: Vec<Option<Located>> = ids
+        .iter()
+        .map(|id| {
+            let n = &nodes[id];
+            n.position.map(|(lat, lon)| Located {
+                lat,
+                lon,
+                logger: n.kind == NodeKind::Pressure,
+            })
+        })
+        .collect();
+    for (id, zone) in ids.iter().zip(by_location(&places)) {
+        if let Some(n) = nodes.get_mut(id) {
+            n.district = zone.map(zone_name);
+        }
+    }
 }
 
 /// How the detector treats a series: pressure anywhere is a pressure logger; flow on an inlet or
@@ -204,5 +235,56 @@ pub fn panel(window: &Window, nodes: &HashMap<i64, NodeInfo>, utc_offset: i64) -
         step: window.step,
         utc_offset,
         series,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(id: i64, kind: NodeKind, lat: f64, lon: f64, district: Option<&str>) -> NodeInfo {
+        NodeInfo {
+            id,
+            external_id: format!("N{id}"),
+            kind,
+            district: district.map(str::to_owned),
+            position: Some((lat, lon)),
+        }
+    }
+
+    /// Three groups of three loggers (north, centre, south) and a meter in the south group.
+    fn network(district: Option<&str>) -> HashMap<i64, NodeInfo> {
+        let mut nodes = HashMap::new();
+        for (g, lat) in [39.30, 39.25, 39.20].into_iter().enumerate() {
+            for k in 0..3 {
+                let id = (g * 3 + k) as i64;
+                let d = 0.002 * k as f64;
+                nodes.insert(id, node(id, NodeKind::Pressure, lat + d, 9.1 + d, None));
+            }
+        }
+        nodes.insert(9, node(9, NodeKind::Flow, 39.201, 9.1, district));
+        nodes
+    }
+
+    #[test]
+    fn a_network_without_districts_gets_zones_by_location() {
+        let mut nodes = network(None);
+        zone_if_undistricted(&mut nodes);
+        let zone = |id: i64| nodes[&id].district.clone().unwrap_or_default();
+        assert_eq!(
+            (0..10).map(zone).collect::<Vec<_>>(),
+            [
+                "Zone A", "Zone A", "Zone A", "Zone B", "Zone B", "Zone B", "Zone C", "Zone C",
+                "Zone C", "Zone C"
+            ]
+        );
+    }
+
+    #[test]
+    fn drawn_districts_are_left_as_they_are() {
+        let mut nodes = network(Some("DMA-S"));
+        zone_if_undistricted(&mut nodes);
+        assert_eq!(nodes[&9].district.as_deref(), Some("DMA-S"));
+        assert!((0..9).all(|id| nodes[&id].district.is_none()));
     }
 }
