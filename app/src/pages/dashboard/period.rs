@@ -302,6 +302,36 @@ mod tests {
     }
 
     #[test]
+    fn the_quality_card_shows_the_latest_report_while_the_period_has_none() {
+        let owner = Owner::new();
+        owner.set();
+        let card = |current: Option<f64>, latest: Option<DailyScore>| {
+            view! {
+                <TrendKpi label="Data quality score" trend=Trend { current, previous: None } format=score testid="q" empty="no daily report yet" latest=latest_report(latest) />
+            }
+            .to_html()
+        };
+        let report = DailyScore {
+            day: "2026-11-28".parse().unwrap(),
+            score: 97.4,
+        };
+        let own = card(Some(91.0), Some(report));
+        assert!(own.contains(">91 / 100<"), "{own}");
+        assert!(!own.contains("latest report"), "{own}");
+        let night = card(None, Some(report));
+        assert!(night.contains(">97 / 100<"), "{night}");
+        assert!(
+            night.contains("latest report, 2026-11-28; the next one at 06:00 UTC"),
+            "{night}"
+        );
+        let none = card(None, None);
+        assert!(
+            none.contains(">—<") && none.contains("no daily report yet"),
+            "{none}"
+        );
+    }
+
+    #[test]
     fn url_periods_are_checked() {
         let s = |v: &str| Some(v.to_owned());
         assert_eq!(
